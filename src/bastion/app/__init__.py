@@ -1,0 +1,65 @@
+"""The reference application: accounts with sign-in, built on the Bastion toolkit."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from bastion.app.extensions import db, login_manager, migrate
+from bastion.app.passwords import Passwords
+from bastion.config import Settings, load_settings
+from bastion.extension import Bastion
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the application from ``settings``, loading them when none are given."""
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    Bastion(app, settings)
+
+    app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
+    _prepare_sqlite_folder(settings)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+
+    _init_login(app)
+    app.extensions["passwords"] = Passwords(settings)
+    _register_blueprints(app)
+    return app
+
+
+def _prepare_sqlite_folder(settings: Settings) -> None:
+    # SQLite creates the file but not its folder; instance/ is absent on a fresh clone.
+    if settings.database_url.startswith("sqlite:///"):
+        folder = Path(settings.database_url.removeprefix("sqlite:///")).parent
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _init_login(app: Flask) -> None:
+    from bastion.app.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to open that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        if not user_id.isdigit():
+            return None
+        return db.session.get(User, int(user_id))
+
+
+def _register_blueprints(app: Flask) -> None:
+    from bastion.app import account, auth, main
+    from bastion.app.errors import register_error_handlers
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
+    register_error_handlers(app)

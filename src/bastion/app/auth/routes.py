@@ -1,0 +1,104 @@
+"""Views for registration, sign-in and sign-out."""
+
+import logging
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bastion.app.auth import bp
+from bastion.app.auth.forms import PASSWORD_MAX_LENGTH, LoginForm, RegisterForm
+from bastion.app.auth.redirects import safe_next
+from bastion.app.extensions import db
+from bastion.app.models import USERNAME_MAX_LENGTH, User, username_key
+from bastion.app.passwords import Passwords
+from bastion.logs.redaction import for_log
+
+logger = logging.getLogger(__name__)
+
+SIGN_IN_FAILED = "Invalid username or password."
+USERNAME_TAKEN = "That username is taken. Choose another."
+# NFKC can fold several typed characters into one, so allow for that before normalising.
+_LONGEST_POSSIBLE_PASSWORD = PASSWORD_MAX_LENGTH * 4
+
+
+def _passwords() -> Passwords:
+    return current_app.extensions["passwords"]
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Create an account."""
+    form = RegisterForm()
+    if not form.validate_on_submit():
+        return render_template("auth/register.html", form=form)
+
+    user = User(
+        username=form.username.data,
+        username_key=username_key(form.username.data),
+        password_hash=_passwords().hash(form.password.data),
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The unique index on username_key decides, also when two requests race.
+        db.session.rollback()
+        form.username.errors.append(USERNAME_TAKEN)
+        return render_template("auth/register.html", form=form)
+
+    logger.info("Registered user id=%s username=%s", user.id, for_log(user.username))
+    flash("Your account was created. Sign in to continue.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in, then go to ``next`` when it is a path on this site."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form)
+
+    username = form.username.data
+    logger.info("Sign-in attempt for username=%s", for_log(username))
+    user = _find_user(username)
+    if not _password_matches(user, form.password.data):
+        logger.warning("Sign-in failed for username=%s", for_log(username))
+        form.password.errors.append(SIGN_IN_FAILED)
+        return render_template("auth/login.html", form=form)
+
+    # A fresh session on sign-in, so nothing planted before it carries over.
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    logger.info("Sign-in succeeded for user id=%s username=%s", user.id, for_log(username))
+    return redirect(safe_next(request.args.get("next")))
+
+
+def _find_user(username: str) -> User | None:
+    if len(username) > USERNAME_MAX_LENGTH:
+        return None
+    return db.session.scalar(select(User).where(User.username_key == username_key(username)))
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    if len(password) > _LONGEST_POSSIBLE_PASSWORD:
+        # No stored password is this long; refuse before spending a hash on it.
+        return False
+    return _passwords().verify(user.password_hash if user else None, password)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Sign out and forget everything in the session."""
+    if current_user.is_authenticated:
+        logger.info("Signed out user id=%s", current_user.id)
+
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "info")
+    return redirect(url_for("main.home"))

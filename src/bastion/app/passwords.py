@@ -1,0 +1,45 @@
+"""Password hashing with argon2id, and checks that take the same time for any username."""
+
+import unicodedata
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from bastion.config import Settings
+
+
+class Passwords:
+    """Hashes and verifies passwords with the argon2id parameters from settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=settings.password_hash_iterations,
+            memory_cost=settings.password_hash_memory_kib,
+            parallelism=settings.password_hash_parallelism,
+        )
+        # Checked against when the username is unknown, so a failed sign-in costs
+        # one full hash either way and timing does not tell which names exist.
+        self._dummy_hash = self._hasher.hash("not a real password, only for timing")
+
+    def hash(self, password: str) -> str:
+        """Return the argon2id hash of ``password``."""
+        return self._hasher.hash(normalise(password))
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """Say whether ``password`` matches; with no hash, spend the same time and fail."""
+        if password_hash is None:
+            self._matches(self._dummy_hash, password)
+            return False
+
+        return self._matches(password_hash, password)
+
+    def _matches(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, normalise(password))
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def normalise(password: str) -> str:
+    """Return ``password`` in Unicode NFKC form, so equal-looking input hashes alike."""
+    return unicodedata.normalize("NFKC", password)

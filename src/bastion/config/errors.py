@@ -1,0 +1,27 @@
+"""The one error raised for bad settings, listing every problem at once."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the settings: which variable, where it came from, and why."""
+
+    name: str
+    origin: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.origin}): {self.message}"
+
+
+class ConfigError(Exception):
+    """Raised when the settings cannot be used; ``problems`` holds one entry per fault."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        """Return one line per problem, ready to show to whoever starts the app."""
+        return "\n".join(str(problem) for problem in self.problems)

@@ -1,0 +1,236 @@
+"""Load settings from every source, validate them all, and report every problem at once.
+
+Sources, later wins: built-in defaults, the profile's defaults, a ``.env`` file, the
+process environment. This module is the only code in Bastion that reads ``os.environ``.
+"""
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from bastion.config.errors import ConfigError, Problem
+from bastion.config.schema import ALIASES, BY_NAME, SETTINGS, Setting
+from bastion.config.secrets import (
+    GENERATE_HINT,
+    Secret,
+    generate_key,
+    key_weakness,
+    load_or_create_dev_key,
+)
+from bastion.config.settings import Settings
+from bastion.config.sources import RawValue, read_dotenv, read_environment
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ENV_FILE = Path(".env")
+_SHOWN_VALUE_LENGTH = 40
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    env_file: Path | str | None = DEFAULT_ENV_FILE,
+) -> Settings:
+    """Read, validate and return every setting, or raise one ConfigError listing all faults.
+
+    ``environ`` defaults to the process environment; tests pass a dict instead.
+    ``env_file`` is the ``.env`` path (None reads no file).
+    """
+    if environ is None:
+        environ = os.environ
+
+    names = set(BY_NAME) | set(ALIASES)
+    raw, problems = _read_sources(environ, env_file, names)
+
+    profile, profile_problems = _resolve_profile(raw)
+    problems += profile_problems
+
+    values, origins, value_problems = _parse_all(raw, profile)
+    problems += value_problems + _check_rules(values, origins, profile)
+    if problems:
+        raise ConfigError(problems)
+
+    _supply_missing_key(values, origins, profile)
+    return Settings(values, origins)
+
+
+def _read_sources(
+    environ: Mapping[str, str], env_file: Path | str | None, names: set[str]
+) -> tuple[dict[str, RawValue], list[Problem]]:
+    raw: dict[str, RawValue] = {}
+    problems: list[Problem] = []
+    if env_file is not None:
+        raw, problems = read_dotenv(Path(env_file), names)
+
+    raw.update(read_environment(environ, names))
+    return raw, problems
+
+
+def _resolve_profile(raw: dict[str, RawValue]) -> tuple[str, list[Problem]]:
+    """Pick the profile from APP_ENV or its alias FLASK_ENV; both set must agree."""
+    setting = BY_NAME["APP_ENV"]
+    chosen: dict[str, str] = {}
+    problems: list[Problem] = []
+    for name in ("APP_ENV", *[alias for alias in ALIASES if ALIASES[alias] == "APP_ENV"]):
+        if name in raw:
+            problem = _try_parse(setting, raw[name], chosen, name)
+            if problem:
+                problems.append(problem)
+
+    if len(set(chosen.values())) > 1:
+        problems.append(
+            Problem(
+                "APP_ENV",
+                raw["APP_ENV"].origin,
+                f"is {chosen['APP_ENV']!r} but FLASK_ENV ({raw['FLASK_ENV'].origin}) is "
+                f"{chosen['FLASK_ENV']!r}; set only APP_ENV, or make them the same.",
+            )
+        )
+
+    profile = chosen.get("APP_ENV") or chosen.get("FLASK_ENV") or setting.default
+    if "APP_ENV" not in raw and "FLASK_ENV" in raw:
+        raw["APP_ENV"] = raw["FLASK_ENV"]
+    return profile, problems
+
+
+def _parse_all(
+    raw: dict[str, RawValue], profile: str
+) -> tuple[dict[str, object], dict[str, str], list[Problem]]:
+    values: dict[str, object] = {}
+    origins: dict[str, str] = {}
+    problems: list[Problem] = []
+    for setting in SETTINGS:
+        found = raw.get(setting.name)
+        if found is None:
+            values[setting.name] = setting.default_for(profile)
+            origins[setting.name] = _default_origin(setting, profile)
+            continue
+
+        origins[setting.name] = found.origin
+        if setting.name == "APP_ENV":
+            values[setting.name] = profile
+            continue
+
+        problem = _try_parse(setting, found, values, setting.name)
+        if problem:
+            problems.append(problem)
+        elif setting.secret:
+            values[setting.name] = Secret(values[setting.name])
+
+    return values, origins, problems
+
+
+def _try_parse(
+    setting: Setting, found: RawValue, into: dict[str, object], key: str
+) -> Problem | None:
+    """Parse ``found`` into ``into[key]``, or return the problem it has."""
+    if found.text == "":
+        return Problem(key, found.origin, "is empty; give it a value or remove the line.")
+
+    try:
+        into[key] = setting.parse(found.text)
+    except ValueError as error:
+        return Problem(key, found.origin, _describe(setting, found.text, error))
+    return None
+
+
+def _describe(setting: Setting, text: str, error: ValueError) -> str:
+    message = f"{error}"
+    if setting.secret:
+        return f"{message}."
+
+    shown = text if len(text) <= _SHOWN_VALUE_LENGTH else text[:_SHOWN_VALUE_LENGTH] + "..."
+    # repr() escapes line breaks and control characters, so the line stays one line.
+    return f"{message}; got {shown!r}."
+
+
+def _default_origin(setting: Setting, profile: str) -> str:
+    if profile in setting.profile_defaults:
+        return f"{profile} default"
+    return "default"
+
+
+def _check_rules(
+    values: dict[str, object], origins: dict[str, str], profile: str
+) -> list[Problem]:
+    """Check the rules that span settings or depend on the profile."""
+    problems: list[Problem] = []
+    key = values.get("SECRET_KEY")
+    if profile == "production" and key is None and "SECRET_KEY" not in _failed(values):
+        problems.append(
+            Problem(
+                "SECRET_KEY",
+                origins["SECRET_KEY"],
+                f"is required in production; {GENERATE_HINT} and set SECRET_KEY "
+                "in the environment.",
+            )
+        )
+
+    if isinstance(key, Secret):
+        weakness = key_weakness(key.reveal())
+        if weakness and profile == "production":
+            problems.append(
+                Problem(
+                    "SECRET_KEY",
+                    origins["SECRET_KEY"],
+                    f"{weakness}; {GENERATE_HINT} and use that instead.",
+                )
+            )
+        elif weakness:
+            logger.warning("SECRET_KEY %s; it would be refused in production.", weakness)
+
+    if profile == "production" and values.get("DEBUG") is True:
+        problems.append(
+            Problem(
+                "DEBUG",
+                origins["DEBUG"],
+                "must be false in production, where debug mode would expose the "
+                "application's internals; remove DEBUG or set DEBUG=false.",
+            )
+        )
+
+    problems += _check_database_url(values, origins)
+    return problems
+
+
+def _failed(values: dict[str, object]) -> set[str]:
+    return {setting.name for setting in SETTINGS if setting.name not in values}
+
+
+def _check_database_url(values: dict[str, object], origins: dict[str, str]) -> list[Problem]:
+    url = values.get("DATABASE_URL")
+    if not isinstance(url, Secret):
+        return []
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(url.reveal())
+    except (ArgumentError, ValueError):
+        return [
+            Problem(
+                "DATABASE_URL",
+                origins["DATABASE_URL"],
+                "is not a database URL; write it as "
+                "dialect://user:password@host:port/database.",
+            )
+        ]
+    return []
+
+
+def _supply_missing_key(
+    values: dict[str, object], origins: dict[str, str], profile: str
+) -> None:
+    """Give development a stored key and testing a throwaway one when none is set."""
+    if values["SECRET_KEY"] is not None:
+        return
+
+    if profile == "testing":
+        values["SECRET_KEY"] = Secret(generate_key())
+        origins["SECRET_KEY"] = "generated for this process"
+        return
+
+    instance_path = Path(values["INSTANCE_PATH"]).resolve()
+    values["SECRET_KEY"] = Secret(load_or_create_dev_key(instance_path))
+    origins["SECRET_KEY"] = f"generated, stored in {instance_path / 'secret_key'}"

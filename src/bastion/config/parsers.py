@@ -1,0 +1,107 @@
+"""Parsers that turn a setting's text into a typed value, from closed sets only.
+
+Each parser raises ``ValueError`` with a sentence fragment that says what the setting
+must be; the loader adds the variable name and its source. No message includes the
+value itself, so a parser can be used for secrets too.
+"""
+
+import re
+from collections.abc import Callable
+
+Parser = Callable[[str], object]
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+
+
+def parse_bool(text: str) -> bool:
+    """Read true/false, 1/0, yes/no or on/off in any letter case."""
+    word = text.strip().lower()
+    if word in _TRUE:
+        return True
+
+    if word in _FALSE:
+        return False
+
+    raise ValueError("must be one of true/false, 1/0, yes/no, on/off")
+
+
+def integer(minimum: int, maximum: int) -> Parser:
+    """Build a parser for a whole number within ``minimum``..``maximum``."""
+
+    def parse_integer(text: str) -> int:
+        expected = f"must be a whole number from {minimum} to {maximum}"
+        stripped = text.strip()
+        # int() alone would also take "1_000" and non-ASCII digits.
+        if not _INTEGER.fullmatch(stripped):
+            raise ValueError(expected)
+
+        value = int(stripped)
+        if not minimum <= value <= maximum:
+            raise ValueError(expected)
+
+        return value
+
+    return parse_integer
+
+
+def positive_number(maximum: float) -> Parser:
+    """Build a parser for a number greater than zero and at most ``maximum``."""
+
+    def parse_positive(text: str) -> float:
+        expected = f"must be a number greater than 0 and at most {maximum:g}"
+        stripped = text.strip()
+        # float() alone would also take "nan", "inf" and "1e400".
+        if not _NUMBER.fullmatch(stripped):
+            raise ValueError(expected)
+
+        value = float(stripped)
+        if not 0 < value <= maximum:
+            raise ValueError(expected)
+
+        return value
+
+    return parse_positive
+
+
+def choice(*options: str) -> Parser:
+    """Build a parser for one of ``options``, matched without regard to letter case."""
+    by_key = {option.lower(): option for option in options}
+
+    def parse_choice(text: str) -> str:
+        option = by_key.get(text.strip().lower())
+        if option is None:
+            raise ValueError(f"must be one of {', '.join(options)}")
+
+        return option
+
+    return parse_choice
+
+
+def text(max_length: int = 4096) -> Parser:
+    """Build a parser for printable text without control characters."""
+
+    def parse_text(value: str) -> str:
+        if len(value) > max_length:
+            raise ValueError(f"must be at most {max_length} characters long")
+
+        if any(not character.isprintable() for character in value):
+            raise ValueError("must not contain control characters or line breaks")
+
+        return value
+
+    return parse_text
+
+
+_HOST = re.compile(r"[A-Za-z0-9.\-]{1,253}|\[?[0-9A-Fa-f:.]{2,45}\]?")
+
+
+def parse_host(value: str) -> str:
+    """Read a listen address: an IP address or a host name."""
+    stripped = value.strip()
+    if not _HOST.fullmatch(stripped):
+        raise ValueError("must be an IP address or host name, such as 127.0.0.1")
+
+    return stripped

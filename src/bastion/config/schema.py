@@ -1,0 +1,128 @@
+"""Every setting Bastion reads, each declared once: name, parser, defaults, description.
+
+The loader, ``.env.example`` and the README's table all come from this one list.
+"""
+
+from dataclasses import dataclass, field
+
+from bastion.config import parsers
+from bastion.config.parsers import Parser
+
+PROFILES = ("development", "production", "testing")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The declaration of one setting."""
+
+    name: str
+    parse: Parser
+    default: object
+    description: str
+    secret: bool = False
+    profile_defaults: dict[str, object] = field(default_factory=dict)
+
+    def default_for(self, profile: str) -> object:
+        """Return this setting's default in ``profile``."""
+        return self.profile_defaults.get(profile, self.default)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "APP_ENV",
+        parsers.choice(*PROFILES),
+        "development",
+        "Profile: development, production or testing. FLASK_ENV is read as the same.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        parsers.text(),
+        None,
+        "Key that signs sessions and CSRF tokens. Required in production; "
+        "generate one with `bastion gen-key`.",
+        secret=True,
+    ),
+    Setting(
+        "DEBUG",
+        parsers.parse_bool,
+        False,
+        "Flask debug mode (true/false). Refused in production.",
+    ),
+    Setting(
+        "HOST",
+        parsers.parse_host,
+        "127.0.0.1",
+        "Address gunicorn listens on. Use 0.0.0.0 only behind a firewall or proxy.",
+    ),
+    Setting(
+        "PORT",
+        parsers.integer(1, 65535),
+        8000,
+        "Port gunicorn listens on.",
+    ),
+    Setting(
+        "WORKERS",
+        parsers.integer(1, 64),
+        2,
+        "Number of gunicorn worker processes.",
+    ),
+    Setting(
+        "SESSION_LIFETIME_HOURS",
+        parsers.positive_number(24 * 366),
+        24.0,
+        "How long a sign-in lasts, in hours.",
+    ),
+    Setting(
+        "LOG_LEVEL",
+        parsers.choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+        "INFO",
+        "Lowest level of log records written to stderr.",
+    ),
+    Setting(
+        "DATABASE_URL",
+        parsers.text(),
+        None,
+        "SQLAlchemy database URL, e.g. postgresql://user:pass@host/db. "
+        "Overrides DATABASE_PATH.",
+        secret=True,
+    ),
+    Setting(
+        "DATABASE_PATH",
+        parsers.text(),
+        "instance/users.db",
+        "SQLite file used when DATABASE_URL is unset (testing: in memory).",
+        profile_defaults={"testing": ":memory:"},
+    ),
+    Setting(
+        "INSTANCE_PATH",
+        parsers.text(),
+        "instance",
+        "Folder for local state: the SQLite file and the generated development key.",
+    ),
+    Setting(
+        "PASSWORD_HASH_MEMORY_KIB",
+        parsers.integer(19456, 4 * 1024 * 1024),
+        65536,
+        "Argon2id memory cost in KiB (OWASP minimum 19456).",
+        profile_defaults={"testing": 19456},
+    ),
+    Setting(
+        "PASSWORD_HASH_ITERATIONS",
+        parsers.integer(2, 100),
+        3,
+        "Argon2id time cost (OWASP minimum 2).",
+        profile_defaults={"testing": 2},
+    ),
+    Setting(
+        "PASSWORD_HASH_PARALLELISM",
+        parsers.integer(1, 64),
+        4,
+        "Argon2id lanes (OWASP minimum 1).",
+        profile_defaults={"testing": 1},
+    ),
+)
+
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+# Names read as another setting, so existing .env files keep working.
+ALIASES = {"FLASK_ENV": "APP_ENV"}

@@ -1,0 +1,75 @@
+"""The loaded, validated settings object the rest of the code base reads."""
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from bastion.config.schema import BY_NAME
+from bastion.config.secrets import MASK, Secret
+
+
+class Settings:
+    """Validated settings, read as attributes: ``settings.port``, ``settings.debug``.
+
+    Secret settings hold a :class:`Secret`; call ``reveal()`` where the value is used.
+    """
+
+    def __init__(self, values: Mapping[str, object], origins: Mapping[str, str]) -> None:
+        self._values = dict(values)
+        self._origins = dict(origins)
+
+    def __getattr__(self, attribute: str) -> object:
+        try:
+            return self._values[attribute.upper()]
+        except KeyError:
+            raise AttributeError(f"no setting named {attribute.upper()!r}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __repr__(self) -> str:
+        return f"<Settings profile={self.profile!r}>"
+
+    @property
+    def profile(self) -> str:
+        """The active profile: development, production or testing."""
+        return self._values["APP_ENV"]
+
+    def origin(self, name: str) -> str:
+        """Say where the value of setting ``name`` came from."""
+        return self._origins[name]
+
+    def display(self, name: str) -> str:
+        """Return the value of ``name`` as it may be shown: secrets masked."""
+        value = self._values[name]
+        if value is None:
+            return ""
+
+        if BY_NAME[name].secret:
+            return MASK
+
+        return str(value)
+
+    @property
+    def instance_path(self) -> Path:
+        """Absolute folder for local state."""
+        return Path(self._values["INSTANCE_PATH"]).resolve()
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL to connect to, from DATABASE_URL or DATABASE_PATH."""
+        url = self._values["DATABASE_URL"]
+        if url is not None:
+            return url.reveal()
+
+        path = self._values["DATABASE_PATH"]
+        if path == ":memory:":
+            return "sqlite://"
+
+        return f"sqlite:///{Path(path).resolve()}"
+
+    def secret_key(self) -> str:
+        """Return the key that signs sessions and CSRF tokens."""
+        key = self._values["SECRET_KEY"]
+        if isinstance(key, Secret):
+            return key.reveal()
+        raise LookupError("SECRET_KEY is not set")

@@ -1,0 +1,49 @@
+"""``Bastion(app)``: apply validated settings and security defaults to any Flask app."""
+
+import logging
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from bastion.config import Settings, load_settings
+from bastion.logs.setup import configure_logging
+from bastion.security.cookies import cookie_config
+
+logger = logging.getLogger(__name__)
+
+
+class Bastion:
+    """Flask extension that loads settings and applies them to ``app.config``.
+
+    Use ``Bastion(app)`` or create it unbound and call ``init_app(app)`` later.
+    """
+
+    def __init__(self, app: Flask | None = None, settings: Settings | None = None) -> None:
+        self.settings = settings
+        self.csrf = CSRFProtect()
+        if app is not None:
+            self.init_app(app, settings)
+
+    def init_app(self, app: Flask, settings: Settings | None = None) -> None:
+        """Load settings (unless given) and apply them to ``app``."""
+        settings = settings or self.settings or load_settings()
+        configure_logging(settings.log_level)
+
+        app.config.update(flask_config(settings))
+        app.debug = settings.debug
+        self.csrf.init_app(app)
+
+        app.extensions["bastion"] = self
+        self.settings = settings
+
+
+def flask_config(settings: Settings) -> dict[str, object]:
+    """Map settings onto the ``app.config`` keys that Flask and its extensions read."""
+    return {
+        "SECRET_KEY": settings.secret_key(),
+        "DEBUG": settings.debug,
+        "TESTING": settings.profile == "testing",
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_SSL_STRICT": True,
+        **cookie_config(settings),
+    }

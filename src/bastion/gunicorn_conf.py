@@ -1,0 +1,25 @@
+"""gunicorn settings, taken from Bastion's settings so both agree on one source.
+
+Use it as ``gunicorn -c python:bastion.gunicorn_conf bastion.wsgi:app``; ``bastion serve``
+does exactly that. The bind address is always set here, so a ``PORT`` in the
+environment alone never makes gunicorn listen on every interface.
+"""
+
+import sys
+
+from bastion.config import ConfigError, load_settings
+
+try:
+    _settings = load_settings()
+except ConfigError as error:
+    sys.stderr.write(f"Bastion cannot start; fix these settings:\n{error.report()}\n")
+    # SystemExit is not caught by gunicorn's config loader, so this status reaches the shell.
+    raise SystemExit(2) from None
+
+bind = [f"{_settings.host}:{_settings.port}"]
+workers = _settings.workers
+wsgi_app = "bastion.wsgi:app"
+loglevel = _settings.log_level.lower()
+# No proxy is trusted until the deployment declares one.
+forwarded_allow_ips = ""
+proxy_allow_ips = ""

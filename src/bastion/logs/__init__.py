@@ -1,0 +1,1 @@
+"""Logging for Bastion and the apps that use it."""

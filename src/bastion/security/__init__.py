@@ -1,0 +1,1 @@
+"""Security defaults Bastion applies to a Flask app: cookies, CSRF."""

@@ -1,0 +1,5 @@
+"""The WSGI entry point gunicorn serves: the only module that builds an app on import."""
+
+from bastion.app import create_app
+
+app = create_app()
