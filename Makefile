@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean docs
 
 run: $(STAMP)
 	$(BIN)/bastion db upgrade
@@ -30,3 +30,8 @@ $(STAMP): pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+# Regenerate the documents that come from the settings schema (a test fails when stale).
+docs: $(STAMP)
+	$(BIN)/bastion config env-example > .env.example
+	$(BIN)/python -m bastion.config.reference README.md

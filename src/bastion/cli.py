@@ -67,6 +67,34 @@ def gen_key() -> None:
 
 
 @main.group()
+def config() -> None:
+    """Check, show and document the settings."""
+
+
+@config.command("check")
+def config_check() -> None:
+    """Validate every setting; exit 0 when usable, 2 with every problem listed."""
+    settings = _settings_or_exit()
+    click.echo(f"Settings are valid ({settings.profile} profile).")
+
+
+@config.command("show")
+def config_show() -> None:
+    """List every setting, its value (secrets masked) and where it came from."""
+    settings = _settings_or_exit()
+    for name in settings:
+        click.echo(f"{name}={settings.display(name)}  # {settings.origin(name)}")
+
+
+@config.command("env-example")
+def config_env_example() -> None:
+    """Print a .env.example documenting every setting."""
+    from bastion.config.reference import env_example
+
+    click.echo(env_example(), nl=False)
+
+
+@main.group()
 def db() -> None:
     """Apply and inspect database migrations."""
 

@@ -7,6 +7,17 @@ from bastion.config.schema import BY_NAME
 from bastion.config.secrets import MASK, Secret
 
 
+def format_value(value: object) -> str:
+    """Write a setting's value the way it would be written in ``.env``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+
+    return str(value)
+
+
 class Settings:
     """Validated settings, read as attributes: ``settings.port``, ``settings.debug``.
 
@@ -47,7 +58,7 @@ class Settings:
         if BY_NAME[name].secret:
             return MASK
 
-        return str(value)
+        return format_value(value)
 
     @property
     def instance_path(self) -> Path:
