@@ -1,0 +1,75 @@
+"""A Flask app that is not Bastion's own adopts the toolkit in a few lines."""
+
+import re
+import secrets
+
+from flask import Flask, render_template_string
+from flask_wtf import FlaskForm
+
+from bastion import Bastion
+
+FORM_PAGE = '<form method="post">{{ form.hidden_tag() }}</form>'
+
+
+def _third_party_app(settings) -> Flask:
+    app = Flask("third_party")
+
+    @app.route("/", methods=["GET", "POST"])
+    def index():
+        form = FlaskForm()
+        if form.validate_on_submit():
+            return "accepted"
+        return render_template_string(FORM_PAGE, form=form)
+
+    Bastion(app, settings=settings)
+    return app
+
+
+def test_bastion_applies_key_and_cookie_flags(make_settings):
+    """Bastion(app) sets the secret key and safe cookie flags from the settings."""
+    key = secrets.token_hex(32)
+    app = _third_party_app(make_settings(APP_ENV="production", SECRET_KEY=key))
+
+    assert app.config["SECRET_KEY"] == key
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert app.debug is False
+    assert app.extensions["bastion"].settings.profile == "production"
+
+
+def test_bastion_turns_on_csrf(make_settings):
+    """A POST to the third-party app needs the CSRF token from its form."""
+    client = _third_party_app(make_settings()).test_client()
+
+    assert client.post("/").status_code == 400
+    page = client.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = client.post("/", data={"csrf_token": token})
+    assert response.get_data(as_text=True) == "accepted"
+
+
+def test_unbound_extension_binds_later(make_settings):
+    """Bastion() can be created first and bound with init_app, as extensions allow."""
+    extension = Bastion()
+    app = Flask("late")
+    extension.init_app(app, make_settings(APP_ENV="development", SECRET_KEY="x" * 40))
+
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert app.extensions["bastion"] is extension
+
+
+def test_toolkit_does_not_import_the_app():
+    """bastion.config, bastion.security and bastion.logs never import bastion.app."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bastion.config, bastion.security.cookies, bastion.logs.setup, "
+        "bastion.extension; print('bastion.app' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
