@@ -18,7 +18,9 @@ class Bastion:
     Use ``Bastion(app)`` or create it unbound and call ``init_app(app)`` later.
     """
 
-    def __init__(self, app: Flask | None = None, settings: Settings | None = None) -> None:
+    def __init__(
+        self, app: Flask | None = None, settings: Settings | None = None
+    ) -> None:
         self.settings = settings
         self.csrf = CSRFProtect()
         if app is not None:

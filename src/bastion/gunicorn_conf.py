@@ -1,7 +1,7 @@
 """gunicorn settings, taken from Bastion's settings so both agree on one source.
 
-Use it as ``gunicorn -c python:bastion.gunicorn_conf bastion.wsgi:app``; ``bastion serve``
-does exactly that. The bind address is always set here, so a ``PORT`` in the
+Use it as ``gunicorn -c python:bastion.gunicorn_conf``; ``bastion serve`` does exactly
+that. The bind address is always set here, so a ``PORT`` in the
 environment alone never makes gunicorn listen on every interface.
 """
 
@@ -13,7 +13,7 @@ try:
     _settings = load_settings()
 except ConfigError as error:
     sys.stderr.write(f"Bastion cannot start; fix these settings:\n{error.report()}\n")
-    # SystemExit is not caught by gunicorn's config loader, so this status reaches the shell.
+    # gunicorn's config loader lets SystemExit through, so the shell sees status 2.
     raise SystemExit(2) from None
 
 bind = [f"{_settings.host}:{_settings.port}"]

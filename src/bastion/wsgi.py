@@ -1,4 +1,4 @@
-"""The WSGI entry point gunicorn serves: the only module that builds an app on import."""
+"""The WSGI entry point for gunicorn: the only module that builds an app on import."""
 
 from bastion.app import create_app
 

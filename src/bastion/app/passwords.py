@@ -1,4 +1,4 @@
-"""Password hashing with argon2id, and checks that take the same time for any username."""
+"""Password hashing with argon2id; a check costs the same for any username."""
 
 import unicodedata
 
@@ -26,7 +26,7 @@ class Passwords:
         return self._hasher.hash(normalise(password))
 
     def verify(self, password_hash: str | None, password: str) -> bool:
-        """Say whether ``password`` matches; with no hash, spend the same time and fail."""
+        """Say whether ``password`` matches; with no hash, spend the time and fail."""
         if password_hash is None:
             self._matches(self._dummy_hash, password)
             return False

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the settings: which variable, where it came from, and why."""
+    """One fault in the settings: which variable, where it came from, and why."""
 
     name: str
     origin: str
@@ -16,7 +16,7 @@ class Problem:
 
 
 class ConfigError(Exception):
-    """Raised when the settings cannot be used; ``problems`` holds one entry per fault."""
+    """Raised when the settings cannot be used; ``problems`` lists every fault."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = list(problems)

@@ -19,28 +19,47 @@ from bastion.config.secrets import (
     load_or_create_dev_key,
 )
 from bastion.config.settings import Settings
-from bastion.config.sources import RawValue, read_dotenv, read_environment
+from bastion.config.sources import (
+    ENVIRONMENT,
+    FILE_SUFFIX,
+    RawValue,
+    read_dotenv,
+    read_environment,
+    read_secret_files,
+)
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_ENV_FILE = Path(".env")
+ENV_FILE_VARIABLE = "ENV_FILE"
 _SHOWN_VALUE_LENGTH = 40
+
+
+class _FromEnvironment:
+    """Marker: take the ``.env`` path from ``ENV_FILE``, else ``./.env``."""
+
+    def __repr__(self) -> str:
+        return "ENV_FILE or ./.env"
+
+
+FROM_ENVIRONMENT = _FromEnvironment()
 
 
 def load_settings(
     environ: Mapping[str, str] | None = None,
-    env_file: Path | str | None = DEFAULT_ENV_FILE,
+    env_file: Path | str | None | _FromEnvironment = FROM_ENVIRONMENT,
 ) -> Settings:
-    """Read, validate and return every setting, or raise one ConfigError listing all faults.
+    """Read and validate every setting, or raise one ConfigError listing all faults.
 
     ``environ`` defaults to the process environment; tests pass a dict instead.
-    ``env_file`` is the ``.env`` path (None reads no file).
+    ``env_file`` is the ``.env`` path, which must then exist; None reads no file.
+    By default the path comes from ``ENV_FILE``, else ``./.env`` is read if present
+    (never a ``.env`` found in a parent folder).
     """
     if environ is None:
         environ = os.environ
 
-    names = set(BY_NAME) | set(ALIASES)
-    raw, problems = _read_sources(environ, env_file, names)
+    raw, problems = _read_sources(environ, env_file)
 
     profile, profile_problems = _resolve_profile(raw)
     problems += profile_problems
@@ -55,15 +74,43 @@ def load_settings(
 
 
 def _read_sources(
-    environ: Mapping[str, str], env_file: Path | str | None, names: set[str]
+    environ: Mapping[str, str], env_file: Path | str | None | _FromEnvironment
 ) -> tuple[dict[str, RawValue], list[Problem]]:
-    raw: dict[str, RawValue] = {}
-    problems: list[Problem] = []
-    if env_file is not None:
-        raw, problems = read_dotenv(Path(env_file), names)
+    """Layer .env, the environment and secret files; later sources win."""
+    declared = set(BY_NAME) | set(ALIASES)
+    names = declared | {name + FILE_SUFFIX for name in BY_NAME}
+    dotenv: dict[str, RawValue] = {}
+    path, required, problems = _env_file_path(environ, env_file)
+    if path is not None:
+        dotenv, problems = read_dotenv(path, names, required)
 
-    raw.update(read_environment(environ, names))
-    return raw, problems
+    environment = read_environment(environ, names)
+    files, file_problems = read_secret_files([dotenv, environment], set(BY_NAME))
+    raw = {**dotenv, **environment, **files}
+    return raw, problems + file_problems
+
+
+def _env_file_path(
+    environ: Mapping[str, str], env_file: Path | str | None | _FromEnvironment
+) -> tuple[Path | None, bool, list[Problem]]:
+    """Return the .env path to read, whether it must exist, and any problem."""
+    if env_file is None:
+        return None, False, []
+
+    if not isinstance(env_file, _FromEnvironment):
+        return Path(env_file), True, []
+
+    chosen = environ.get(ENV_FILE_VARIABLE)
+    if chosen is None:
+        return DEFAULT_ENV_FILE, False, []
+
+    if not chosen:
+        problem = Problem(
+            ENV_FILE_VARIABLE, ENVIRONMENT, "is empty; give the path of a .env file."
+        )
+        return None, False, [problem]
+
+    return Path(chosen), True, []
 
 
 def _resolve_profile(raw: dict[str, RawValue]) -> tuple[str, list[Problem]]:
@@ -71,25 +118,27 @@ def _resolve_profile(raw: dict[str, RawValue]) -> tuple[str, list[Problem]]:
     setting = BY_NAME["APP_ENV"]
     chosen: dict[str, str] = {}
     problems: list[Problem] = []
-    for name in ("APP_ENV", *[alias for alias in ALIASES if ALIASES[alias] == "APP_ENV"]):
+    for name in ("APP_ENV", "FLASK_ENV"):
         if name in raw:
             problem = _try_parse(setting, raw[name], chosen, name)
             if problem:
                 problems.append(problem)
 
     if len(set(chosen.values())) > 1:
+        flask_env = f"FLASK_ENV ({raw['FLASK_ENV'].origin}) is {chosen['FLASK_ENV']!r}"
         problems.append(
             Problem(
                 "APP_ENV",
                 raw["APP_ENV"].origin,
-                f"is {chosen['APP_ENV']!r} but FLASK_ENV ({raw['FLASK_ENV'].origin}) is "
-                f"{chosen['FLASK_ENV']!r}; set only APP_ENV, or make them the same.",
+                f"is {chosen['APP_ENV']!r} but {flask_env}; "
+                "set only APP_ENV, or make them the same.",
             )
         )
 
-    profile = chosen.get("APP_ENV") or chosen.get("FLASK_ENV") or setting.default
     if "APP_ENV" not in raw and "FLASK_ENV" in raw:
         raw["APP_ENV"] = raw["FLASK_ENV"]
+
+    profile = chosen.get("APP_ENV") or chosen.get("FLASK_ENV") or setting.default
     return profile, problems
 
 
@@ -125,7 +174,9 @@ def _try_parse(
 ) -> Problem | None:
     """Parse ``found`` into ``into[key]``, or return the problem it has."""
     if found.text == "":
-        return Problem(key, found.origin, "is empty; give it a value or remove the line.")
+        return Problem(
+            key, found.origin, "is empty; give it a value or remove the line."
+        )
 
     try:
         into[key] = setting.parse(found.text)
@@ -139,7 +190,9 @@ def _describe(setting: Setting, text: str, error: ValueError) -> str:
     if setting.secret:
         return f"{message}."
 
-    shown = text if len(text) <= _SHOWN_VALUE_LENGTH else text[:_SHOWN_VALUE_LENGTH] + "..."
+    shown = (
+        text if len(text) <= _SHOWN_VALUE_LENGTH else text[:_SHOWN_VALUE_LENGTH] + "..."
+    )
     # repr() escapes line breaks and control characters, so the line stays one line.
     return f"{message}; got {shown!r}."
 
@@ -177,7 +230,9 @@ def _check_rules(
                 )
             )
         elif weakness:
-            logger.warning("SECRET_KEY %s; it would be refused in production.", weakness)
+            logger.warning(
+                "SECRET_KEY %s; it would be refused in production.", weakness
+            )
 
     if profile == "production" and values.get("DEBUG") is True:
         problems.append(
@@ -197,7 +252,9 @@ def _failed(values: dict[str, object]) -> set[str]:
     return {setting.name for setting in SETTINGS if setting.name not in values}
 
 
-def _check_database_url(values: dict[str, object], origins: dict[str, str]) -> list[Problem]:
+def _check_database_url(
+    values: dict[str, object], origins: dict[str, str]
+) -> list[Problem]:
     url = values.get("DATABASE_URL")
     if not isinstance(url, Secret):
         return []
@@ -228,7 +285,7 @@ def _supply_missing_key(
 
     if profile == "testing":
         values["SECRET_KEY"] = Secret(generate_key())
-        origins["SECRET_KEY"] = "generated for this process"
+        origins["SECRET_KEY"] = "generated for this process"  # noqa: S105 (a label)
         return
 
     instance_path = Path(values["INSTANCE_PATH"]).resolve()

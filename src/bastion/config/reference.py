@@ -12,7 +12,7 @@ _ENV_EXAMPLE_HEADER = """\
 
 
 def env_example() -> str:
-    """Return the text of ``.env.example``: every setting, commented out, with its default."""
+    """Return ``.env.example``: every setting, commented out, with its default."""
     blocks = [_ENV_EXAMPLE_HEADER]
     for setting in SETTINGS:
         blocks.append(_env_example_block(setting))
@@ -33,7 +33,10 @@ def _env_example_block(setting: Setting) -> str:
 
 def settings_table() -> str:
     """Return a Markdown table of every setting, for the README."""
-    rows = ["| Setting | Default | Secret | What it does |", "| --- | --- | --- | --- |"]
+    rows = [
+        "| Setting | Default | Secret | What it does |",
+        "| --- | --- | --- | --- |",
+    ]
     for setting in SETTINGS:
         default = "" if setting.default is None else format_value(setting.default)
         extras = "; ".join(
@@ -44,7 +47,9 @@ def settings_table() -> str:
         if extras:
             shown += f" ({extras})"
         secret = "yes" if setting.secret else ""
-        rows.append(f"| `{setting.name}` | {shown} | {secret} | {setting.description} |")
+        rows.append(
+            f"| `{setting.name}` | {shown} | {secret} | {setting.description} |"
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -64,4 +69,6 @@ if __name__ == "__main__":
     from pathlib import Path
 
     for path in map(Path, sys.argv[1:]):
-        path.write_text(with_settings_table(path.read_text(encoding="utf-8")), encoding="utf-8")
+        path.write_text(
+            with_settings_table(path.read_text(encoding="utf-8")), encoding="utf-8"
+        )

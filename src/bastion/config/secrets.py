@@ -148,5 +148,6 @@ def _read_dev_key(key_file: Path) -> str:
         if key:
             return key
         time.sleep(0.01)
-    raise OSError(f"the development key file {key_file} is empty; delete it to regenerate")
-
+    raise OSError(
+        f"the development key file {key_file} is empty; delete it to regenerate"
+    )

@@ -24,7 +24,9 @@ class Settings:
     Secret settings hold a :class:`Secret`; call ``reveal()`` where the value is used.
     """
 
-    def __init__(self, values: Mapping[str, object], origins: Mapping[str, str]) -> None:
+    def __init__(
+        self, values: Mapping[str, object], origins: Mapping[str, str]
+    ) -> None:
         self._values = dict(values)
         self._origins = dict(origins)
 

@@ -19,7 +19,7 @@ class UTCFormatter(logging.Formatter):
 
 
 def configure_logging(level: str) -> None:
-    """Send Bastion's records at ``level`` and above to stderr; safe to call repeatedly."""
+    """Send Bastion's records at ``level`` and up to stderr; safe to call again."""
     for name in LOGGER_NAMES:
         logger = logging.getLogger(name)
         logger.setLevel(level)

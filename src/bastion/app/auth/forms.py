@@ -22,7 +22,7 @@ def password_policy(form: FlaskForm, field: PasswordField) -> None:
     password = normalise(field.data or "")
     if len(password) < PASSWORD_MIN_LENGTH:
         raise ValidationError(
-            f"Use at least {PASSWORD_MIN_LENGTH} characters; a few words make a good one."
+            f"Use at least {PASSWORD_MIN_LENGTH} characters; a few words work well."
         )
 
     if len(password) > PASSWORD_MAX_LENGTH:
@@ -67,5 +67,7 @@ class LoginForm(FlaskForm):
         filters=[_strip],
         validators=[DataRequired("Enter your username.")],
     )
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    password = PasswordField(
+        "Password", validators=[DataRequired("Enter your password.")]
+    )
     submit = SubmitField("Sign in")

@@ -2,7 +2,15 @@
 
 import logging
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -75,14 +83,18 @@ def login():
     session.clear()
     login_user(user)
     session.permanent = True
-    logger.info("Sign-in succeeded for user id=%s username=%s", user.id, for_log(username))
+    logger.info(
+        "Sign-in succeeded for user id=%s username=%s", user.id, for_log(username)
+    )
     return redirect(safe_next(request.args.get("next")))
 
 
 def _find_user(username: str) -> User | None:
     if len(username) > USERNAME_MAX_LENGTH:
         return None
-    return db.session.scalar(select(User).where(User.username_key == username_key(username)))
+    return db.session.scalar(
+        select(User).where(User.username_key == username_key(username))
+    )
 
 
 def _password_matches(user: User | None, password: str) -> bool:

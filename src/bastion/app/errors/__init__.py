@@ -39,4 +39,6 @@ def _http_error(error: HTTPException):
 
 def _server_error(error: InternalServerError):
     db.session.rollback()
-    return render_template("errors/http.html", code=500, name="Something went wrong"), 500
+    return render_template(
+        "errors/http.html", code=500, name="Something went wrong"
+    ), 500

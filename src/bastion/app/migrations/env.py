@@ -10,9 +10,9 @@ def _migrate_extension():
 
 def _skip_empty_autogenerate(migration_context, revision, directives) -> None:
     # `bastion db revision` with no model changes should write no empty file.
-    if getattr(context.config.cmd_opts, "autogenerate", False):
-        if directives[0].upgrade_ops.is_empty():
-            directives[:] = []
+    autogenerate = getattr(context.config.cmd_opts, "autogenerate", False)
+    if autogenerate and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
 
 
 def run_offline() -> None:
