@@ -18,7 +18,9 @@ def csrf_token(client: FlaskClient, url: str) -> str:
     return match.group(1)
 
 
-def register(client: FlaskClient, username: str, password: str = PASSWORD, confirm=None):
+def register(
+    client: FlaskClient, username: str, password: str = PASSWORD, confirm=None
+):
     """Submit the registration form with a real token."""
     token = csrf_token(client, "/register")
     return client.post(

@@ -66,6 +66,20 @@ def gen_key() -> None:
     click.echo(generate_key())
 
 
+@main.command("rotate-key")
+def rotate_key() -> None:
+    """Print a new SECRET_KEY and the SECRET_KEY_FALLBACKS to set with it."""
+    settings = _settings_or_exit()
+    previous = [settings.secret_key(), *settings.secret_key_fallbacks()]
+    click.echo(f"SECRET_KEY={generate_key()}")
+    click.echo(f"SECRET_KEY_FALLBACKS={','.join(previous)}")
+    click.echo(
+        "# Set both and restart. Drop the old keys from SECRET_KEY_FALLBACKS once "
+        "every session and remember-me cookie signed with them has expired.",
+        err=True,
+    )
+
+
 @main.group()
 def config() -> None:
     """Check, show and document the settings."""

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 from bastion.config import Settings, load_settings
 from bastion.logs.setup import configure_logging
 from bastion.security.cookies import cookie_config
+from bastion.security.remember import init_remember_rotation
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class Bastion:
         app.config.update(flask_config(settings))
         app.debug = settings.debug
         self.csrf.init_app(app)
+        init_remember_rotation(app)
 
         app.extensions["bastion"] = self
         self.settings = settings
@@ -41,11 +43,20 @@ class Bastion:
 
 def flask_config(settings: Settings) -> dict[str, object]:
     """Map settings onto the ``app.config`` keys that Flask and its extensions read."""
-    return {
-        "SECRET_KEY": settings.secret_key(),
+    key = settings.secret_key()
+    fallbacks = settings.secret_key_fallbacks()
+    config = {
+        "SECRET_KEY": key,
+        # Flask verifies session cookies with these after a rotation.
+        "SECRET_KEY_FALLBACKS": fallbacks,
         "DEBUG": settings.debug,
         "TESTING": settings.profile == "testing",
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_SSL_STRICT": True,
         **cookie_config(settings),
     }
+    if fallbacks:
+        # Flask-WTF ignores SECRET_KEY_FALLBACKS. itsdangerous signs with the last key
+        # of a list and accepts any, so a form opened before a rotation still posts.
+        config["WTF_CSRF_SECRET_KEY"] = [*fallbacks, key]
+    return config

@@ -34,7 +34,9 @@ def test_env_example_loads_cleanly(make_settings, tmp_path):
     lines = [
         line.removeprefix("# ")
         for line in env_example().splitlines()
-        if line.startswith("# ") and "=" in line and not line.endswith("=")
+        if line.startswith("# ")
+        and "=" in line
+        and not line.endswith("=")
         and line.removeprefix("# ").split("=")[0].isupper()
     ]
     env_file = tmp_path / ".env"

@@ -164,9 +164,15 @@ def _parse_all(
         if problem:
             problems.append(problem)
         elif setting.secret:
-            values[setting.name] = Secret(values[setting.name])
+            values[setting.name] = _as_secret(values[setting.name])
 
     return values, origins, problems
+
+
+def _as_secret(value: object) -> Secret | tuple[Secret, ...]:
+    if isinstance(value, tuple):
+        return tuple(Secret(item) for item in value)
+    return Secret(value)
 
 
 def _try_parse(
@@ -220,19 +226,7 @@ def _check_rules(
         )
 
     if isinstance(key, Secret):
-        weakness = key_weakness(key.reveal())
-        if weakness and profile == "production":
-            problems.append(
-                Problem(
-                    "SECRET_KEY",
-                    origins["SECRET_KEY"],
-                    f"{weakness}; {GENERATE_HINT} and use that instead.",
-                )
-            )
-        elif weakness:
-            logger.warning(
-                "SECRET_KEY %s; it would be refused in production.", weakness
-            )
+        problems += _check_strength("SECRET_KEY", key, origins, profile)
 
     if profile == "production" and values.get("DEBUG") is True:
         problems.append(
@@ -244,36 +238,51 @@ def _check_rules(
             )
         )
 
-    problems += _check_database_url(values, origins)
+    problems += _check_fallbacks(values, origins, profile)
+    return problems
+
+
+def _check_strength(
+    name: str, key: Secret, origins: dict[str, str], profile: str
+) -> list[Problem]:
+    """Refuse a weak key in production; elsewhere only warn, for convenience."""
+    weakness = key_weakness(key.reveal())
+    if weakness is None:
+        return []
+
+    if profile != "production":
+        logger.warning("%s %s; it would be refused in production.", name, weakness)
+        return []
+
+    return [Problem(name, origins[name], f"{weakness}; {GENERATE_HINT} and use that.")]
+
+
+def _check_fallbacks(
+    values: dict[str, object], origins: dict[str, str], profile: str
+) -> list[Problem]:
+    """Hold each earlier key to the rules of SECRET_KEY, and refuse the current key."""
+    fallbacks = values.get("SECRET_KEY_FALLBACKS")
+    if not fallbacks:
+        return []
+
+    problems: list[Problem] = []
+    for position, key in enumerate(fallbacks, start=1):
+        label = f"SECRET_KEY_FALLBACKS entry {position}"
+        origins[label] = origins["SECRET_KEY_FALLBACKS"]
+        problems += _check_strength(label, key, origins, profile)
+        if key == values.get("SECRET_KEY"):
+            problems.append(
+                Problem(
+                    label,
+                    origins[label],
+                    "equals SECRET_KEY; list only keys you have rotated away from.",
+                )
+            )
     return problems
 
 
 def _failed(values: dict[str, object]) -> set[str]:
     return {setting.name for setting in SETTINGS if setting.name not in values}
-
-
-def _check_database_url(
-    values: dict[str, object], origins: dict[str, str]
-) -> list[Problem]:
-    url = values.get("DATABASE_URL")
-    if not isinstance(url, Secret):
-        return []
-
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        make_url(url.reveal())
-    except (ArgumentError, ValueError):
-        return [
-            Problem(
-                "DATABASE_URL",
-                origins["DATABASE_URL"],
-                "is not a database URL; write it as "
-                "dialect://user:password@host:port/database.",
-            )
-        ]
-    return []
 
 
 def _supply_missing_key(

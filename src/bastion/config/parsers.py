@@ -105,3 +105,31 @@ def parse_host(value: str) -> str:
         raise ValueError("must be an IP address or host name, such as 127.0.0.1")
 
     return stripped
+
+
+_KEY = re.compile(r"[\x21-\x7e]+")
+
+
+def parse_key(value: str) -> str:
+    """Read a signing key: printable ASCII without spaces, as `bastion gen-key` makes.
+
+    Flask-Login encodes keys as Latin-1, so other characters would fail at sign-in.
+    """
+    if len(value) > 1024:
+        raise ValueError("must be at most 1024 characters long")
+
+    if not _KEY.fullmatch(value):
+        raise ValueError("must use printable ASCII characters only, without spaces")
+
+    return value
+
+
+def key_list(value: str) -> tuple[str, ...]:
+    """Read a comma-separated list of keys; spaces around each key are dropped."""
+    keys = tuple(key.strip() for key in value.split(","))
+    if any(not key for key in keys):
+        raise ValueError("has an empty entry; separate keys with single commas")
+
+    for key in keys:
+        parse_key(key)
+    return keys

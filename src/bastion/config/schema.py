@@ -3,9 +3,11 @@
 The loader, ``.env.example`` and the README's table all come from this one list.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bastion.config import parsers
+from bastion.config.database import mask_database_url, parse_database_url
 from bastion.config.parsers import Parser
 
 PROFILES = ("development", "production", "testing")
@@ -21,6 +23,8 @@ class Setting:
     description: str
     secret: bool = False
     profile_defaults: dict[str, object] = field(default_factory=dict)
+    # How a secret may be shown when part of it is safe to show; else it is masked.
+    show: Callable[[str], str] | None = None
 
     def default_for(self, profile: str) -> object:
         """Return this setting's default in ``profile``."""
@@ -36,10 +40,18 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "SECRET_KEY",
-        parsers.text(),
+        parsers.parse_key,
         None,
         "Key that signs sessions and CSRF tokens. Required in production; "
         "generate one with `bastion gen-key`.",
+        secret=True,
+    ),
+    Setting(
+        "SECRET_KEY_FALLBACKS",
+        parsers.key_list,
+        None,
+        "Earlier keys, comma-separated, still accepted for sessions and forms "
+        "after a rotation (see `bastion rotate-key`).",
         secret=True,
     ),
     Setting(
@@ -80,11 +92,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "DATABASE_URL",
-        parsers.text(),
+        parse_database_url,
         None,
-        "SQLAlchemy database URL, e.g. postgresql://user:pass@host/db. "
+        "Database URL, e.g. postgresql://user:pass@host/db (postgres:// works too). "
         "Overrides DATABASE_PATH.",
         secret=True,
+        show=mask_database_url,
     ),
     Setting(
         "DATABASE_PATH",

@@ -57,7 +57,14 @@ class Settings:
         if value is None:
             return ""
 
-        if BY_NAME[name].secret:
+        setting = BY_NAME[name]
+        if setting.secret and setting.show is not None:
+            return setting.show(value.reveal())
+
+        if isinstance(value, tuple):
+            return ",".join(MASK if setting.secret else str(item) for item in value)
+
+        if setting.secret:
             return MASK
 
         return format_value(value)
@@ -86,3 +93,8 @@ class Settings:
         if isinstance(key, Secret):
             return key.reveal()
         raise LookupError("SECRET_KEY is not set")
+
+    def secret_key_fallbacks(self) -> list[str]:
+        """Return the earlier keys that are still accepted when verifying."""
+        fallbacks = self._values.get("SECRET_KEY_FALLBACKS") or ()
+        return [key.reveal() for key in fallbacks]

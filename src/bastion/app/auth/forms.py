@@ -1,7 +1,7 @@
 """Forms for registration and sign-in."""
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from bastion.app.models import USERNAME_MAX_LENGTH
@@ -70,4 +70,5 @@ class LoginForm(FlaskForm):
     password = PasswordField(
         "Password", validators=[DataRequired("Enter your password.")]
     )
+    remember = BooleanField("Remember me on this device")
     submit = SubmitField("Sign in")

@@ -81,7 +81,7 @@ def login():
 
     # A fresh session on sign-in, so nothing planted before it carries over.
     session.clear()
-    login_user(user)
+    login_user(user, remember=form.remember.data)
     session.permanent = True
     logger.info(
         "Sign-in succeeded for user id=%s username=%s", user.id, for_log(username)

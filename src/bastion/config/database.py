@@ -1,0 +1,50 @@
+"""Database URLs: accept what platforms hand out; print them without passwords."""
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from bastion.config import parsers
+from bastion.config.secrets import MASK
+
+# Every scheme Bastion can serve from, mapped to the driver it uses. Platforms such as
+# Heroku hand out postgres://, which SQLAlchemy itself no longer accepts.
+_DRIVERS = {
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite",
+}
+_EXPECTED = "must be a database URL starting with postgresql:// or sqlite:///"
+
+
+def parse_database_url(text: str) -> str:
+    """Return ``text`` as a URL SQLAlchemy can use, with psycopg 3 for PostgreSQL.
+
+    The error never includes the URL, because it may hold a password.
+    """
+    parse_text = parsers.text()
+    scheme, separator, rest = parse_text(text).strip().partition("://")
+    driver = _DRIVERS.get(scheme.lower())
+    if not separator or driver is None:
+        raise ValueError(_EXPECTED)
+
+    try:
+        url = make_url(f"{driver}://{rest}")
+    except (ArgumentError, ValueError):
+        raise ValueError(_EXPECTED) from None
+
+    if driver.startswith("postgresql") and not url.database:
+        raise ValueError("must name a database, as in postgresql://user@host/dbname")
+
+    return url.render_as_string(hide_password=False)
+
+
+def mask_database_url(url: str) -> str:
+    """Return ``url`` with its password, if any, shown as ``***``."""
+    try:
+        parsed: URL = make_url(url)
+    except (ArgumentError, ValueError):
+        return MASK
+
+    return parsed.render_as_string(hide_password=True)
