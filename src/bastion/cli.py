@@ -47,7 +47,7 @@ def serve() -> None:
     settings = _settings_or_exit()
     click.echo(
         f"Serving Bastion ({settings.profile} profile) on "
-        f"http://{settings.host}:{settings.port} with {settings.workers} worker(s)."
+        f"http://{settings.bind_address} with {settings.workers} worker(s)."
     )
     command = [
         sys.executable,

@@ -16,7 +16,7 @@ except ConfigError as error:
     # gunicorn's config loader lets SystemExit through, so the shell sees status 2.
     raise SystemExit(2) from None
 
-bind = [f"{_settings.host}:{_settings.port}"]
+bind = [_settings.bind_address]
 workers = _settings.workers
 wsgi_app = "bastion.wsgi:app"
 loglevel = _settings.log_level.lower()

@@ -29,6 +29,11 @@ def parse_database_url(text: str) -> str:
     if not separator or driver is None:
         raise ValueError(_EXPECTED)
 
+    authority = rest.split("/", 1)[0]
+    if authority.count("@") > 1:
+        # SQLAlchemy would split at the first "@" and take part of the password as host.
+        raise ValueError("has '@' in its user name or password; write it as %40")
+
     try:
         url = make_url(f"{driver}://{rest}")
     except (ArgumentError, ValueError):

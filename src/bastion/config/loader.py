@@ -66,10 +66,12 @@ def load_settings(
 
     values, origins, value_problems = _parse_all(raw, profile)
     problems += value_problems + _check_rules(values, origins, profile)
+    if not problems:
+        # Only a valid configuration may write a development key to disk.
+        problems += _supply_missing_key(values, origins, profile)
     if problems:
         raise ConfigError(problems)
 
-    _supply_missing_key(values, origins, profile)
     return Settings(values, origins)
 
 
@@ -139,6 +141,10 @@ def _resolve_profile(raw: dict[str, RawValue]) -> tuple[str, list[Problem]]:
         raw["APP_ENV"] = raw["FLASK_ENV"]
 
     profile = chosen.get("APP_ENV") or chosen.get("FLASK_ENV") or setting.default
+    if problems and not chosen:
+        # The profile is unreadable; check against the strictest rules, so the fix
+        # to APP_ENV reveals no further problem on the next start.
+        profile = "production"
     return profile, problems
 
 
@@ -287,16 +293,21 @@ def _failed(values: dict[str, object]) -> set[str]:
 
 def _supply_missing_key(
     values: dict[str, object], origins: dict[str, str], profile: str
-) -> None:
+) -> list[Problem]:
     """Give development a stored key and testing a throwaway one when none is set."""
     if values["SECRET_KEY"] is not None:
-        return
+        return []
 
     if profile == "testing":
         values["SECRET_KEY"] = Secret(generate_key())
         origins["SECRET_KEY"] = "generated for this process"  # noqa: S105 (a label)
-        return
+        return []
 
     instance_path = Path(values["INSTANCE_PATH"]).resolve()
-    values["SECRET_KEY"] = Secret(load_or_create_dev_key(instance_path))
+    try:
+        values["SECRET_KEY"] = Secret(load_or_create_dev_key(instance_path))
+    except ValueError as error:
+        return [Problem("SECRET_KEY", "development key", str(error))]
+
     origins["SECRET_KEY"] = f"generated, stored in {instance_path / 'secret_key'}"
+    return []

@@ -5,6 +5,7 @@ must be; the loader adds the variable name and its source. No message includes t
 value itself, so a parser can be used for secrets too.
 """
 
+import ipaddress
 import re
 from collections.abc import Callable
 
@@ -12,13 +13,15 @@ Parser = Callable[[str], object]
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+_NUMBER = re.compile(r"[+-]?([0-9]{1,18}(\.[0-9]{0,18})?|\.[0-9]{1,18})")
+# Only spaces and tabs are trimmed: str.strip() would also drop control characters.
+_BLANKS = " \t"
 
 
 def parse_bool(text: str) -> bool:
     """Read true/false, 1/0, yes/no or on/off in any letter case."""
-    word = text.strip().lower()
+    word = text.strip(_BLANKS).lower()
     if word in _TRUE:
         return True
 
@@ -33,8 +36,8 @@ def integer(minimum: int, maximum: int) -> Parser:
 
     def parse_integer(text: str) -> int:
         expected = f"must be a whole number from {minimum} to {maximum}"
-        stripped = text.strip()
-        # int() alone would also take "1_000" and non-ASCII digits.
+        stripped = text.strip(_BLANKS)
+        # int() alone would also take "1_000", non-ASCII digits and 5000-digit numbers.
         if not _INTEGER.fullmatch(stripped):
             raise ValueError(expected)
 
@@ -52,7 +55,7 @@ def positive_number(maximum: float) -> Parser:
 
     def parse_positive(text: str) -> float:
         expected = f"must be a number greater than 0 and at most {maximum:g}"
-        stripped = text.strip()
+        stripped = text.strip(_BLANKS)
         # float() alone would also take "nan", "inf" and "1e400".
         if not _NUMBER.fullmatch(stripped):
             raise ValueError(expected)
@@ -71,7 +74,7 @@ def choice(*options: str) -> Parser:
     by_key = {option.lower(): option for option in options}
 
     def parse_choice(text: str) -> str:
-        option = by_key.get(text.strip().lower())
+        option = by_key.get(text.strip(_BLANKS).lower())
         if option is None:
             raise ValueError(f"must be one of {', '.join(options)}")
 
@@ -95,14 +98,21 @@ def text(max_length: int = 4096) -> Parser:
     return parse_text
 
 
-_HOST = re.compile(r"[A-Za-z0-9.\-]{1,253}|\[?[0-9A-Fa-f:.]{2,45}\]?")
+_HOSTNAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(\.(?!-)[A-Za-z0-9-]{1,63})*")
 
 
 def parse_host(value: str) -> str:
-    """Read a listen address: an IP address or a host name."""
-    stripped = value.strip()
-    if not _HOST.fullmatch(stripped):
-        raise ValueError("must be an IP address or host name, such as 127.0.0.1")
+    """Read a listen address: an IP address or a host name, without a port."""
+    stripped = value.strip(_BLANKS)
+    try:
+        return str(ipaddress.ip_address(stripped))
+    except ValueError:
+        pass
+
+    if len(stripped) > 253 or not _HOSTNAME.fullmatch(stripped):
+        raise ValueError(
+            "must be an IP address or host name without a port, such as 127.0.0.1"
+        )
 
     return stripped
 
@@ -126,7 +136,7 @@ def parse_key(value: str) -> str:
 
 def key_list(value: str) -> tuple[str, ...]:
     """Read a comma-separated list of keys; spaces around each key are dropped."""
-    keys = tuple(key.strip() for key in value.split(","))
+    keys = tuple(key.strip(_BLANKS) for key in value.split(","))
     if any(not key for key in keys):
         raise ValueError("has an empty entry; separate keys with single commas")
 

@@ -41,7 +41,7 @@ _PLACEHOLDERS = frozenset(
     }
 )
 # Words that mark a key someone meant to replace. None of them can occur in a key made
-# of hex digits, and in a random base64 key the chance is negligible.
+# of hex digits, and in a random base64 key the chance is about one in ten million.
 _PLACEHOLDER_WORDS = (
     "changeme",
     "changethis",
@@ -57,6 +57,8 @@ _PLACEHOLDER_WORDS = (
     "notsecret",
     "donotuse",
     "keyhere",
+    "secret",
+    "password",
 )
 _NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]")
 
@@ -110,7 +112,8 @@ def key_weakness(key: str) -> str | None:
     if len(key) < MIN_KEY_LENGTH:
         return f"is shorter than {MIN_KEY_LENGTH} characters"
 
-    if len(set(key)) < MIN_DISTINCT_CHARACTERS:
+    # Case is ignored here, so "Secret-SECRET-secret" counts as few characters.
+    if len(set(key.lower())) < MIN_DISTINCT_CHARACTERS:
         return f"has fewer than {MIN_DISTINCT_CHARACTERS} distinct characters"
 
     return None
@@ -121,14 +124,21 @@ def load_or_create_dev_key(instance_path: Path) -> str:
 
     Every worker and every restart must share one key, or forms and sessions signed
     by one process fail in another; so the key lives in a file only the owner can read,
-    and the first process to create it wins.
+    and the first process to create it wins. Raises ``ValueError`` with a message for
+    the operator when the key cannot be stored or read.
     """
     key_file = instance_path / "secret_key"
-    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
+        instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
         descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return _read_dev_key(key_file)
+    except OSError as error:
+        raise ValueError(
+            f"cannot store a development key in {str(instance_path)!r} "
+            f"({error.strerror}); set SECRET_KEY, or point INSTANCE_PATH at a folder "
+            "you can write to."
+        ) from None
 
     key = generate_key()
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
@@ -142,12 +152,25 @@ def load_or_create_dev_key(instance_path: Path) -> str:
 
 
 def _read_dev_key(key_file: Path) -> str:
+    unusable = (
+        f"the development key in {str(key_file)!r} is not usable; delete the file "
+        "so a new one is generated, or set SECRET_KEY."
+    )
     # Another worker may have created the file a moment ago and not yet written it.
     for _ in range(50):
-        key = key_file.read_text(encoding="ascii").strip()
+        try:
+            key = key_file.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            raise ValueError(unusable) from None
         if key:
-            return key
+            break
         time.sleep(0.01)
-    raise OSError(
-        f"the development key file {key_file} is empty; delete it to regenerate"
-    )
+    else:
+        raise ValueError(unusable)
+
+    if key_weakness(key) or not re.fullmatch(r"[\x21-\x7e]+", key):
+        raise ValueError(unusable)
+
+    if key_file.stat().st_mode & 0o077:
+        logger.warning("%s is readable by other users; run chmod 600 on it.", key_file)
+    return key

@@ -31,6 +31,10 @@ class Settings:
         self._origins = dict(origins)
 
     def __getattr__(self, attribute: str) -> object:
+        if attribute.startswith("_"):
+            # copy and pickle probe for attributes before __init__ has run.
+            raise AttributeError(attribute)
+
         try:
             return self._values[attribute.upper()]
         except KeyError:
@@ -68,6 +72,14 @@ class Settings:
             return MASK
 
         return format_value(value)
+
+    @property
+    def bind_address(self) -> str:
+        """HOST:PORT as gunicorn takes it, with brackets around an IPv6 address."""
+        host = self._values["HOST"]
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{host}:{self._values['PORT']}"
 
     @property
     def instance_path(self) -> Path:

@@ -13,6 +13,14 @@ def for_log(value: object) -> str:
     if len(text) > _MAX_LENGTH:
         text = text[:_MAX_LENGTH] + "..."
 
+    return escape_controls(text)
+
+
+def escape_controls(text: str) -> str:
+    """Return ``text`` with every non-printable character written as an escape."""
+    if text.isprintable():
+        return text
+
     return "".join(
         character if character.isprintable() else _escape(character)
         for character in text

@@ -4,6 +4,8 @@ import logging
 import sys
 import time
 
+from bastion.logs.redaction import escape_controls
+
 _HANDLER_NAME = "bastion-stderr"
 LOGGER_NAMES = ("bastion",)
 
@@ -12,6 +14,12 @@ class UTCFormatter(logging.Formatter):
     """Format timestamps in UTC, ISO 8601, so logs from any host line up."""
 
     converter = time.gmtime
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802
+        # Messages from libraries (Flask's "Exception on <path>") may carry request
+        # text; escaping here keeps one record on one line. Tracebacks keep theirs.
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(record.created))

@@ -1,8 +1,17 @@
 """Forms for registration and sign-in."""
 
+import unicodedata
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    Regexp,
+    ValidationError,
+)
 
 from bastion.app.models import USERNAME_MAX_LENGTH
 from bastion.app.passwords import normalise
@@ -11,6 +20,9 @@ USERNAME_MIN_LENGTH = 3
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 128
 USERNAME_PATTERN = r"[A-Za-z0-9._-]+"
+# Control characters, lone surrogates, and line and paragraph separators. Format
+# characters stay allowed: Persian text and emoji sequences need zero-width joiners.
+_REFUSED = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
 
 def _strip(value: str | None) -> str | None:
@@ -28,7 +40,7 @@ def password_policy(form: FlaskForm, field: PasswordField) -> None:
     if len(password) > PASSWORD_MAX_LENGTH:
         raise ValidationError(f"Use at most {PASSWORD_MAX_LENGTH} characters.")
 
-    if not password.isprintable():
+    if any(unicodedata.category(character) in _REFUSED for character in password):
         raise ValidationError("Use printable characters only, no tabs or line breaks.")
 
 
@@ -68,7 +80,9 @@ class LoginForm(FlaskForm):
         validators=[DataRequired("Enter your username.")],
     )
     password = PasswordField(
-        "Password", validators=[DataRequired("Enter your password.")]
+        # InputRequired, not DataRequired: a password of spaces is still a password.
+        "Password",
+        validators=[InputRequired("Enter your password.")],
     )
     remember = BooleanField("Remember me on this device")
     submit = SubmitField("Sign in")

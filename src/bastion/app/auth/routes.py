@@ -75,7 +75,8 @@ def login():
     logger.info("Sign-in attempt for username=%s", for_log(username))
     user = _find_user(username)
     if not _password_matches(user, form.password.data):
-        logger.warning("Sign-in failed for username=%s", for_log(username))
+        # INFO, not WARNING: a rejected sign-in is the client's error, not the server's.
+        logger.info("Sign-in failed for username=%s", for_log(username))
         form.password.errors.append(SIGN_IN_FAILED)
         return render_template("auth/login.html", form=form)
 
@@ -90,7 +91,8 @@ def login():
 
 
 def _find_user(username: str) -> User | None:
-    if len(username) > USERNAME_MAX_LENGTH:
+    # Registered names are ASCII; lower() would map e.g. the Kelvin sign to "k".
+    if len(username) > USERNAME_MAX_LENGTH or not username.isascii():
         return None
     return db.session.scalar(
         select(User).where(User.username_key == username_key(username))

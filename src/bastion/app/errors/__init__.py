@@ -2,15 +2,19 @@
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from bastion.app.extensions import db
+from bastion.app.extensions import db, login_manager
 
 logger = logging.getLogger(__name__)
 
 CSRF_EXPIRED = "This form has expired. Reload the page and try again."
+_PLAIN_500 = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>Something went wrong"
+    "</title><h1>Something went wrong</h1><p>Error 500. Please try again later.</p>"
+)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -38,7 +42,20 @@ def _http_error(error: HTTPException):
 
 
 def _server_error(error: InternalServerError):
-    db.session.rollback()
-    return render_template(
-        "errors/http.html", code=500, name="Something went wrong"
-    ), 500
+    try:
+        db.session.rollback()
+        return _render_500(), 500
+    except Exception:  # noqa: BLE001 (the page itself may need the failing database)
+        logger.exception("The error page needed the database; showing it signed out.")
+
+    # Flask-Login keeps the request's user in g; an anonymous one needs no query.
+    g._login_user = login_manager.anonymous_user()
+    try:
+        return _render_500(), 500
+    except Exception:  # noqa: BLE001
+        logger.exception("The error page could not be rendered; sent the plain one.")
+        return _PLAIN_500, 500
+
+
+def _render_500() -> str:
+    return render_template("errors/http.html", code=500, name="Something went wrong")
