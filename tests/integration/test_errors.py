@@ -4,7 +4,6 @@ import secrets
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 
 from bastion.app.extensions import db
 from tests.helpers import login, register
