@@ -35,3 +35,4 @@ clean:
 docs: $(STAMP)
 	$(BIN)/bastion config env-example > .env.example
 	$(BIN)/python -m bastion.config.reference README.md
+	$(BIN)/python -m bastion.config.reference --guide docs/configuration.md

@@ -4,21 +4,17 @@ import os
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 
 import click
 
-from bastion.config import ConfigError, Settings, generate_key, load_settings
-
-EXIT_BAD_SETTINGS = 2
-
-
-def _settings_or_exit() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as error:
-        click.echo("Bastion cannot start; fix these settings:", err=True)
-        click.echo(error.report(), err=True)
-        sys.exit(EXIT_BAD_SETTINGS)
+from bastion.commands import (
+    TOOLKIT_COMMANDS,
+    chosen_env_file,
+    env_file_option,
+    settings_or_exit,
+)
+from bastion.config.loader import ENV_FILE_VARIABLE
 
 
 def with_app_context(command: Callable) -> Callable:
@@ -28,13 +24,14 @@ def with_app_context(command: Callable) -> Callable:
     def run(*args, **kwargs):
         from bastion.app import create_app
 
-        app = create_app(_settings_or_exit())
+        app = create_app(settings_or_exit())
         with app.app_context():
             return command(*args, **kwargs)
 
     return run
 
 
+@env_file_option
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="bastion")
 def main() -> None:
@@ -44,7 +41,7 @@ def main() -> None:
 @main.command()
 def serve() -> None:
     """Serve the app with gunicorn on HOST:PORT from the settings."""
-    settings = _settings_or_exit()
+    settings = settings_or_exit()
     click.echo(
         f"Serving Bastion ({settings.profile} profile) on "
         f"http://{settings.bind_address} with {settings.workers} worker(s)."
@@ -56,56 +53,17 @@ def serve() -> None:
         "--config",
         "python:bastion.gunicorn_conf",
     ]
+    environment = dict(os.environ)
+    env_file = chosen_env_file()
+    if isinstance(env_file, Path):
+        # gunicorn and its workers load the settings again; point them at the same file.
+        environment[ENV_FILE_VARIABLE] = str(env_file.resolve())
     # Replace this process, so Ctrl-C and service managers signal gunicorn directly.
-    os.execv(sys.executable, command)  # noqa: S606 (fixed arguments, no shell)
+    os.execve(sys.executable, command, environment)  # noqa: S606 (fixed arguments)
 
 
-@main.command("gen-key")
-def gen_key() -> None:
-    """Print a new random SECRET_KEY (64 hex characters)."""
-    click.echo(generate_key())
-
-
-@main.command("rotate-key")
-def rotate_key() -> None:
-    """Print a new SECRET_KEY and the SECRET_KEY_FALLBACKS to set with it."""
-    settings = _settings_or_exit()
-    previous = [settings.secret_key(), *settings.secret_key_fallbacks()]
-    click.echo(f"SECRET_KEY={generate_key()}")
-    click.echo(f"SECRET_KEY_FALLBACKS={','.join(previous)}")
-    click.echo(
-        "# Set both and restart. Drop the old keys from SECRET_KEY_FALLBACKS once "
-        "every session and remember-me cookie signed with them has expired.",
-        err=True,
-    )
-
-
-@main.group()
-def config() -> None:
-    """Check, show and document the settings."""
-
-
-@config.command("check")
-def config_check() -> None:
-    """Validate every setting; exit 0 when usable, 2 with every problem listed."""
-    settings = _settings_or_exit()
-    click.echo(f"Settings are valid ({settings.profile} profile).")
-
-
-@config.command("show")
-def config_show() -> None:
-    """List every setting, its value (secrets masked) and where it came from."""
-    settings = _settings_or_exit()
-    for name in settings:
-        click.echo(f"{name}={settings.display(name)}  # {settings.origin(name)}")
-
-
-@config.command("env-example")
-def config_env_example() -> None:
-    """Print a .env.example documenting every setting."""
-    from bastion.config.reference import env_example
-
-    click.echo(env_example(), nl=False)
+for _command in TOOLKIT_COMMANDS:
+    main.add_command(_command)
 
 
 @main.group()

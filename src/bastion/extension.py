@@ -5,6 +5,7 @@ import logging
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
+from bastion.commands import toolkit_group
 from bastion.config import Settings, load_settings
 from bastion.logs.setup import configure_logging
 from bastion.security.cookies import cookie_config
@@ -37,6 +38,7 @@ class Bastion:
         self.csrf.init_app(app)
         init_remember_rotation(app)
 
+        app.cli.add_command(toolkit_group("bastion"))
         app.extensions["bastion"] = self
         self.settings = settings
 

@@ -73,3 +73,26 @@ def test_toolkit_does_not_import_the_app():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_bastion_adds_its_commands_to_flask_cli(make_settings, tmp_path):
+    """`flask bastion config check` works in an app that adopted the toolkit."""
+    app = _third_party_app(make_settings())
+    env_file = tmp_path / "third.env"
+    env_file.write_text("APP_ENV=testing\nPORT=8123\n", encoding="utf-8")
+    runner = app.test_cli_runner()
+    # The settings these commands read must come from the file, not from this shell.
+    clean = {"APP_ENV": None, "FLASK_ENV": None, "PORT": None, "ENV_FILE": None}
+
+    shown = runner.invoke(
+        args=["bastion", "--env-file", str(env_file), "config", "show"], env=clean
+    )
+    assert shown.exit_code == 0, shown.output
+    assert f"PORT=8123  # {env_file} line 2" in shown.output
+
+    env_file.write_text("APP_ENV=testing\nPORT=0\n", encoding="utf-8")
+    checked = runner.invoke(
+        args=["bastion", "--env-file", str(env_file), "config", "check"], env=clean
+    )
+    assert checked.exit_code == 2
+    assert "PORT" in checked.output

@@ -2,7 +2,12 @@
 
 from pathlib import Path
 
-from bastion.config.reference import env_example, settings_table, with_settings_table
+from bastion.config.reference import (
+    configuration_guide,
+    env_example,
+    settings_table,
+    with_settings_table,
+)
 from bastion.config.schema import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,11 +25,19 @@ def test_readme_settings_table_is_current():
     assert with_settings_table(readme) == readme
 
 
+def test_configuration_guide_is_current():
+    """docs/configuration.md equals the generated guide; run `make docs`."""
+    committed = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert committed == configuration_guide()
+
+
 def test_every_setting_is_documented():
     """Each declared setting appears in .env.example and in the README table."""
     example = env_example()
     table = settings_table()
+    guide = configuration_guide()
     for setting in SETTINGS:
+        assert f"### `{setting.name}`" in guide
         assert f"# {setting.name}=" in example
         assert f"| `{setting.name}` |" in table
 

@@ -18,6 +18,7 @@ _DRIVERS = {
 _EXPECTED = "must be a database URL starting with postgresql:// or sqlite:///"
 
 
+@parsers.expects("database URL: postgresql://… or sqlite:///…")
 def parse_database_url(text: str) -> str:
     """Return ``text`` as a URL SQLAlchemy can use, with psycopg 3 for PostgreSQL.
 

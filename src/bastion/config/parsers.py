@@ -11,6 +11,17 @@ from collections.abc import Callable
 
 Parser = Callable[[str], object]
 
+
+def expects(description: str) -> Callable[[Parser], Parser]:
+    """Attach a short description of the accepted values, for generated docs."""
+
+    def attach(parser: Parser) -> Parser:
+        parser.expects = description
+        return parser
+
+    return attach
+
+
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
@@ -19,6 +30,7 @@ _NUMBER = re.compile(r"[+-]?([0-9]{1,18}(\.[0-9]{0,18})?|\.[0-9]{1,18})")
 _BLANKS = " \t"
 
 
+@expects("boolean: true/false, 1/0, yes/no, on/off")
 def parse_bool(text: str) -> bool:
     """Read true/false, 1/0, yes/no or on/off in any letter case."""
     word = text.strip(_BLANKS).lower()
@@ -34,6 +46,7 @@ def parse_bool(text: str) -> bool:
 def integer(minimum: int, maximum: int) -> Parser:
     """Build a parser for a whole number within ``minimum``..``maximum``."""
 
+    @expects(f"whole number, {minimum} to {maximum}")
     def parse_integer(text: str) -> int:
         expected = f"must be a whole number from {minimum} to {maximum}"
         stripped = text.strip(_BLANKS)
@@ -53,6 +66,7 @@ def integer(minimum: int, maximum: int) -> Parser:
 def positive_number(maximum: float) -> Parser:
     """Build a parser for a number greater than zero and at most ``maximum``."""
 
+    @expects(f"number, above 0 and at most {maximum:g}")
     def parse_positive(text: str) -> float:
         expected = f"must be a number greater than 0 and at most {maximum:g}"
         stripped = text.strip(_BLANKS)
@@ -73,6 +87,7 @@ def choice(*options: str) -> Parser:
     """Build a parser for one of ``options``, matched without regard to letter case."""
     by_key = {option.lower(): option for option in options}
 
+    @expects("one of " + ", ".join(options))
     def parse_choice(text: str) -> str:
         option = by_key.get(text.strip(_BLANKS).lower())
         if option is None:
@@ -86,6 +101,7 @@ def choice(*options: str) -> Parser:
 def text(max_length: int = 4096) -> Parser:
     """Build a parser for printable text without control characters."""
 
+    @expects(f"text, up to {max_length} characters")
     def parse_text(value: str) -> str:
         if len(value) > max_length:
             raise ValueError(f"must be at most {max_length} characters long")
@@ -101,6 +117,7 @@ def text(max_length: int = 4096) -> Parser:
 _HOSTNAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(\.(?!-)[A-Za-z0-9-]{1,63})*")
 
 
+@expects("IP address or host name")
 def parse_host(value: str) -> str:
     """Read a listen address: an IP address or a host name, without a port."""
     stripped = value.strip(_BLANKS)
@@ -120,6 +137,7 @@ def parse_host(value: str) -> str:
 _KEY = re.compile(r"[\x21-\x7e]+")
 
 
+@expects("key: printable ASCII, no spaces")
 def parse_key(value: str) -> str:
     """Read a signing key: printable ASCII without spaces, as `bastion gen-key` makes.
 
@@ -134,6 +152,7 @@ def parse_key(value: str) -> str:
     return value
 
 
+@expects("comma-separated keys")
 def key_list(value: str) -> tuple[str, ...]:
     """Read a comma-separated list of keys; spaces around each key are dropped."""
     keys = tuple(key.strip(_BLANKS) for key in value.split(","))
