@@ -15,6 +15,11 @@ from bastion.commands import (
     settings_or_exit,
 )
 from bastion.config.loader import ENV_FILE_VARIABLE
+from bastion.database import (
+    EXIT_DATABASE_UNREACHABLE,
+    database_answers_at_startup,
+    unreachable_message,
+)
 
 
 def with_app_context(command: Callable) -> Callable:
@@ -24,7 +29,12 @@ def with_app_context(command: Callable) -> Callable:
     def run(*args, **kwargs):
         from bastion.app import create_app
 
-        app = create_app(settings_or_exit())
+        settings = settings_or_exit()
+        if not database_answers_at_startup(settings):
+            click.echo(unreachable_message(settings), err=True)
+            sys.exit(EXIT_DATABASE_UNREACHABLE)
+
+        app = create_app(settings)
         with app.app_context():
             return command(*args, **kwargs)
 

@@ -1,13 +1,18 @@
 """gunicorn settings, taken from Bastion's settings so both agree on one source.
 
 Use it as ``gunicorn -c python:bastion.gunicorn_conf``; ``bastion serve`` does exactly
-that. The bind address is always set here, so a ``PORT`` in the
-environment alone never makes gunicorn listen on every interface.
+that. The bind address is always set here, so a ``PORT`` in the environment alone
+never makes gunicorn listen on every interface.
 """
 
 import sys
 
 from bastion.config import ConfigError, load_settings
+from bastion.database import (
+    EXIT_DATABASE_UNREACHABLE,
+    database_answers_at_startup,
+    unreachable_message,
+)
 
 try:
     _settings = load_settings()
@@ -16,6 +21,10 @@ except ConfigError as error:
     # gunicorn's config loader lets SystemExit through, so the shell sees status 2.
     raise SystemExit(2) from None
 
+if not database_answers_at_startup(_settings):
+    sys.stderr.write(unreachable_message(_settings) + "\n")
+    raise SystemExit(EXIT_DATABASE_UNREACHABLE)
+
 bind = [_settings.bind_address]
 workers = _settings.workers
 wsgi_app = "bastion.wsgi:app"
@@ -23,3 +32,18 @@ loglevel = _settings.log_level.lower()
 # No proxy is trusted until the deployment declares one.
 forwarded_allow_ips = ""
 proxy_allow_ips = ""
+# gunicorn's control socket lives at one path per user; two servers would share it.
+control_socket_disable = True
+
+
+def post_fork(server, worker) -> None:
+    """Forget connections the master opened; each worker opens its own."""
+    wsgi = sys.modules.get("bastion.wsgi")
+    if wsgi is None:
+        return
+
+    from bastion.app.extensions import db
+
+    with wsgi.app.app_context():
+        # close=False: the master still owns those sockets; only forget them here.
+        db.engine.dispose(close=False)

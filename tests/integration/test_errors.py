@@ -89,8 +89,8 @@ def test_app_keeps_working_after_a_500(failing_app):
     assert client.get("/login").status_code == 200
 
 
-def test_500_page_survives_a_database_failure(make_app):
-    """A signed-in user still gets the site's 500 page when the database fails."""
+def test_error_page_survives_a_database_failure(make_app):
+    """A signed-in user gets the site's 503 page when the database fails."""
     app = make_app(APP_ENV="development", SECRET_KEY=secrets.token_hex(32))
     client = app.test_client()
     register(client, "alice")
@@ -100,5 +100,9 @@ def test_500_page_survives_a_database_failure(make_app):
         db.session.commit()
 
     response = client.get("/")
-    assert response.status_code == 500
-    assert _is_site_page(response.get_data(as_text=True))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    page = response.get_data(as_text=True)
+    assert _is_site_page(page)
+    assert "briefly unavailable" in page
+    assert "no such table" not in page

@@ -8,6 +8,7 @@ from flask import Flask
 from bastion.app.extensions import db, login_manager, migrate
 from bastion.app.passwords import Passwords
 from bastion.config import Settings, load_settings
+from bastion.database import engine_options, install_engine_hooks, prepare_sqlite_folder
 from bastion.extension import Bastion
 
 logger = logging.getLogger(__name__)
@@ -22,21 +23,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     Bastion(app, settings)
 
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
-    _prepare_sqlite_folder(settings)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(settings)
+    prepare_sqlite_folder(settings)
     db.init_app(app)
+    with app.app_context():
+        install_engine_hooks(db.engine, settings)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
 
     _init_login(app)
     app.extensions["passwords"] = Passwords(settings)
     _register_blueprints(app)
     return app
-
-
-def _prepare_sqlite_folder(settings: Settings) -> None:
-    # SQLite creates the file but not its folder; instance/ is absent on a fresh clone.
-    if settings.database_url.startswith("sqlite:///"):
-        folder = Path(settings.database_url.removeprefix("sqlite:///")).parent
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _init_login(app: Flask) -> None:
@@ -56,9 +53,10 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from bastion.app import account, auth, main
+    from bastion.app import account, auth, health, main
     from bastion.app.errors import register_error_handlers
 
+    app.register_blueprint(health.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)

@@ -107,6 +107,48 @@ SETTINGS: tuple[Setting, ...] = (
         profile_defaults={"testing": ":memory:"},
     ),
     Setting(
+        "DB_POOL_SIZE",
+        parsers.integer(1, 1000),
+        10,
+        "Connections each worker keeps open to a PostgreSQL server.",
+    ),
+    Setting(
+        "DB_MAX_OVERFLOW",
+        parsers.integer(0, 1000),
+        20,
+        "Extra connections a worker may open beyond DB_POOL_SIZE under load.",
+    ),
+    Setting(
+        "DB_POOL_PRE_PING",
+        parsers.parse_bool,
+        True,
+        "Test each pooled connection before use, so a restarted database is survived.",
+    ),
+    Setting(
+        "DB_POOL_RECYCLE_SECONDS",
+        parsers.integer(0, 86400),
+        1800,
+        "Replace pooled connections older than this (0: never).",
+    ),
+    Setting(
+        "DB_CONNECT_TIMEOUT_SECONDS",
+        parsers.integer(1, 300),
+        5,
+        "Give up connecting to the database after this many seconds.",
+    ),
+    Setting(
+        "DB_STATEMENT_TIMEOUT_MS",
+        parsers.integer(0, 3_600_000),
+        30000,
+        "PostgreSQL cancels a statement running longer than this (0: no limit).",
+    ),
+    Setting(
+        "DB_STARTUP_WAIT_SECONDS",
+        parsers.integer(0, 3600),
+        30,
+        "At start-up, keep retrying an unreachable database this long, then exit 3.",
+    ),
+    Setting(
         "INSTANCE_PATH",
         parsers.text(),
         "instance",

@@ -4,6 +4,8 @@ import logging
 
 from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from bastion.app.extensions import db, login_manager
@@ -11,23 +13,27 @@ from bastion.app.extensions import db, login_manager
 logger = logging.getLogger(__name__)
 
 CSRF_EXPIRED = "This form has expired. Reload the page and try again."
-_PLAIN_500 = (
-    "<!doctype html><html lang=en><meta charset=utf-8><title>Something went wrong"
-    "</title><h1>Something went wrong</h1><p>Error 500. Please try again later.</p>"
+UNAVAILABLE = "The service is briefly unavailable. Please try again in a moment."
+RETRY_AFTER_SECONDS = 5
+_PLAIN_PAGE = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>{title}</title>"
+    "<h1>{title}</h1><p>Error {code}. Please try again later.</p>"
 )
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Attach the handlers for CSRF failures, HTTP errors and unexpected exceptions."""
+    """Attach the handlers for CSRF failures, HTTP errors, outages and crashes."""
     app.register_error_handler(CSRFError, _csrf_failed)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(PoolTimeoutError, _database_unavailable)
     app.register_error_handler(InternalServerError, _server_error)
 
 
 def _csrf_failed(error: CSRFError):
     # A rejected form is the client's problem, not a server fault.
     logger.info("CSRF check failed: %s", error.description)
-    return render_template("errors/csrf.html", message=CSRF_EXPIRED), 400
+    return _page("errors/csrf.html", 400, title="Form expired", message=CSRF_EXPIRED)
 
 
 def _http_error(error: HTTPException):
@@ -37,25 +43,48 @@ def _http_error(error: HTTPException):
         for name, value in error.get_headers()
         if name.lower() not in ("content-type", "content-length")
     ]
-    page = render_template("errors/http.html", code=error.code, name=error.name)
-    return page, error.code, headers
+    page, code = _page("errors/http.html", error.code, title=error.name)
+    return page, code, headers
+
+
+def _database_unavailable(error: Exception):
+    # The driver's message can name hosts and users; the class name is enough here.
+    logger.warning("Database unavailable (%s); answered 503.", type(error).__name__)
+    _roll_back()
+    page, code = _page(
+        "errors/http.html", 503, title="Service unavailable", detail=UNAVAILABLE
+    )
+    return page, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def _server_error(error: InternalServerError):
+    _roll_back()
+    return _page("errors/http.html", 500, title="Something went wrong")
+
+
+def _roll_back() -> None:
     try:
         db.session.rollback()
-        return _render_500(), 500
-    except Exception:  # noqa: BLE001 (the page itself may need the failing database)
-        logger.exception("The error page needed the database; showing it signed out.")
+    except Exception:  # noqa: BLE001 (a dead connection cannot roll back; it is dropped)
+        logger.warning("Rolling back the database session failed.", exc_info=True)
+
+
+def _page(template: str, code: int, title: str, **context) -> tuple[str, int]:
+    """Render an error page; never let the page itself fail the response.
+
+    The layout shows who is signed in, which needs the database. When that fails,
+    the page is shown as to a signed-out visitor, and as plain HTML at worst.
+    """
+    context.update(code=code, name=title)
+    try:
+        return render_template(template, **context), code
+    except Exception:  # noqa: BLE001
+        logger.warning("Error page %s needed the database; shown signed out.", code)
 
     # Flask-Login keeps the request's user in g; an anonymous one needs no query.
     g._login_user = login_manager.anonymous_user()
     try:
-        return _render_500(), 500
+        return render_template(template, **context), code
     except Exception:  # noqa: BLE001
-        logger.exception("The error page could not be rendered; sent the plain one.")
-        return _PLAIN_500, 500
-
-
-def _render_500() -> str:
-    return render_template("errors/http.html", code=500, name="Something went wrong")
+        logger.exception("Error page %s could not be rendered; sent plain HTML.", code)
+        return _PLAIN_PAGE.format(title=title, code=code), code
