@@ -76,6 +76,16 @@ for _command in TOOLKIT_COMMANDS:
     main.add_command(_command)
 
 
+def _current_revision() -> str:
+    from alembic.migration import MigrationContext
+
+    from bastion.app.extensions import db as database
+
+    with database.engine.connect() as connection:
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ", ".join(heads) or "an empty schema (no revision)"
+
+
 @main.group()
 def db() -> None:
     """Apply and inspect database migrations."""
@@ -89,6 +99,7 @@ def upgrade(revision: str) -> None:
     import flask_migrate
 
     flask_migrate.upgrade(revision=revision)
+    click.echo(f"Database upgraded to {_current_revision()}.")
 
 
 @db.command()
@@ -99,6 +110,7 @@ def downgrade(revision: str) -> None:
     import flask_migrate
 
     flask_migrate.downgrade(revision=revision)
+    click.echo(f"Database downgraded to {_current_revision()}.")
 
 
 @db.command()

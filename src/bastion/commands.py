@@ -48,7 +48,7 @@ def settings_or_exit() -> Settings:
     try:
         return load_settings(env_file=chosen_env_file())
     except ConfigError as error:
-        click.echo("Bastion cannot start; fix these settings:", err=True)
+        click.echo("Bastion's settings are not usable; fix these:", err=True)
         click.echo(error.report(), err=True)
         sys.exit(EXIT_BAD_SETTINGS)
 
@@ -61,7 +61,11 @@ def gen_key() -> None:
 
 @click.command("rotate-key", short_help="Print a new key and the fallbacks to set.")
 def rotate_key() -> None:
-    """Print a new SECRET_KEY and the SECRET_KEY_FALLBACKS to set with it."""
+    """Print a new SECRET_KEY and the SECRET_KEY_FALLBACKS to set with it.
+
+    The fallback list holds the current key in clear text: run this only where its
+    output is as safe as your secret store.
+    """
     settings = settings_or_exit()
     previous = [settings.secret_key(), *settings.secret_key_fallbacks()]
     click.echo(f"SECRET_KEY={generate_key()}")

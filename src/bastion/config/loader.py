@@ -186,9 +186,8 @@ def _try_parse(
 ) -> Problem | None:
     """Parse ``found`` into ``into[key]``, or return the problem it has."""
     if found.text == "":
-        return Problem(
-            key, found.origin, "is empty; give it a value or remove the line."
-        )
+        remedy = "unset it" if found.origin == ENVIRONMENT else "remove the line"
+        return Problem(key, found.origin, f"is empty; give it a value or {remedy}.")
 
     try:
         into[key] = setting.parse(found.text)
@@ -212,6 +211,8 @@ def _describe(setting: Setting, text: str, error: ValueError) -> str:
 def _default_origin(setting: Setting, profile: str) -> str:
     if profile in setting.profile_defaults:
         return f"{profile} default"
+    if setting.default_for(profile) is None:
+        return "not set"
     return "default"
 
 
