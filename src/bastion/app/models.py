@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.app.extensions import db
@@ -22,9 +22,6 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH))
-    # Lower-cased username with a unique index, so the database itself refuses
-    # "Alice" when "alice" exists, even when two requests race.
-    username_key: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
@@ -32,6 +29,12 @@ class User(UserMixin, db.Model):
         return f"<User id={self.id}>"
 
 
-def username_key(username: str) -> str:
-    """Return the form of ``username`` that uniqueness is checked on."""
-    return username.lower()
+# The database itself refuses "Alice" when "alice" exists, even when two requests
+# race and whatever code inserts the row. Names are ASCII, so lower() agrees in
+# SQLite and PostgreSQL.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
+
+
+def username_matches(username: str):
+    """Return the SQL condition that finds ``username`` without regard to case."""
+    return func.lower(User.username) == username.lower()

@@ -246,6 +246,12 @@ def _check_rules(
         )
 
     problems += _check_fallbacks(values, origins, profile)
+    if profile == "production" and values.get("DATABASE_URL") is None:
+        logger.warning(
+            "Production is running on SQLite (DATABASE_PATH): one server only, writes "
+            "queue behind each other, and losing that disk loses every account. Set "
+            "DATABASE_URL to a PostgreSQL server for anything beyond a small install."
+        )
     return problems
 
 

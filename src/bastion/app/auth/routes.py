@@ -19,7 +19,7 @@ from bastion.app.auth import bp
 from bastion.app.auth.forms import PASSWORD_MAX_LENGTH, LoginForm, RegisterForm
 from bastion.app.auth.redirects import safe_next
 from bastion.app.extensions import db
-from bastion.app.models import USERNAME_MAX_LENGTH, User, username_key
+from bastion.app.models import USERNAME_MAX_LENGTH, User, username_matches
 from bastion.app.passwords import Passwords
 from bastion.logs.redaction import for_log
 
@@ -44,14 +44,13 @@ def register():
 
     user = User(
         username=form.username.data,
-        username_key=username_key(form.username.data),
         password_hash=_passwords().hash(form.password.data),
     )
     db.session.add(user)
     try:
         db.session.commit()
     except IntegrityError:
-        # The unique index on username_key decides, also when two requests race.
+        # The unique index on lower(username) decides, also when two requests race.
         db.session.rollback()
         form.username.errors.append(USERNAME_TAKEN)
         return render_template("auth/register.html", form=form)
@@ -94,9 +93,7 @@ def _find_user(username: str) -> User | None:
     # Registered names are ASCII; lower() would map e.g. the Kelvin sign to "k".
     if len(username) > USERNAME_MAX_LENGTH or not username.isascii():
         return None
-    return db.session.scalar(
-        select(User).where(User.username_key == username_key(username))
-    )
+    return db.session.scalar(select(User).where(username_matches(username)))
 
 
 def _password_matches(user: User | None, password: str) -> bool:
