@@ -1,0 +1,1 @@
+"""Test data: inputs kept apart from the tests that use them."""
