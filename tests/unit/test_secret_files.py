@@ -132,7 +132,7 @@ BAD_FILES = [
         _written(CANARY_BYTES * (64 * 1024 // len(CANARY_BYTES) + 1)),
         "is larger than 64 KiB",
     ),
-    ("invalid-utf-8", _written(CANARY_BYTES + b"\xff\xfe\n"), "is not UTF-8 text."),
+    ("invalid-utf-8", _written(CANARY_BYTES + b"\xff\xfe\n"), "is not UTF-8 text;"),
     ("latin-1", _written("clé".encode("latin-1") + CANARY_BYTES), "not UTF-8"),
 ]
 

@@ -89,7 +89,9 @@ Each setting is read from these sources in order; a later source wins:
 
 - `.env` lines may start with `export`, have spaces around `=`, use single or double
   quotes (double quotes may span lines), and end with a `#` comment after an unquoted
-  value. Values are literal: `$NAME` and `${NAME}` are never expanded.
+  value. Values are literal: `$NAME` and `${NAME}` are never expanded. Between single
+  quotes, as python-dotenv reads them, `\\\\` is one backslash and `\\'` a quote, so
+  write a Windows path unquoted or in double quotes with doubled backslashes.
 - A key set twice in `.env`: the last wins, and a warning names both lines.
 - An empty value is an error: remove the line to get the default.
 - Booleans take `true/false`, `1/0`, `yes/no`, `on/off` in any letter case; no other.

@@ -61,11 +61,7 @@ def read_dotenv(
 
 def _read_env_file(path: Path, required: bool) -> tuple[str, Problem | None]:
     try:
-        if path.stat().st_size > MAX_ENV_FILE_BYTES:
-            return "", _env_file_problem(
-                path, "is larger than 1 MiB; is it a .env file?"
-            )
-        return path.read_text(encoding="utf-8-sig"), None
+        data = read_regular_file(path, MAX_ENV_FILE_BYTES)
     except FileNotFoundError:
         if required:
             return "", _env_file_problem(
@@ -74,13 +70,46 @@ def _read_env_file(path: Path, required: bool) -> tuple[str, Problem | None]:
         return "", None
     except IsADirectoryError:
         return "", _env_file_problem(path, "is a folder; name the .env file itself.")
-    except UnicodeDecodeError:
-        return "", _env_file_problem(path, "is not UTF-8 text; save it as UTF-8.")
+    except NotRegularFileError:
+        return "", _env_file_problem(path, "is not a regular file; name the .env file.")
+    except FileTooLargeError:
+        return "", _env_file_problem(
+            path, "is larger than 1 MiB; name the .env file, not another file."
+        )
     except OSError as error:
         reason = error.strerror or "cannot be read"
         return "", _env_file_problem(
             path, f"cannot be read ({reason}); check its permissions."
         )
+
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        return "", _env_file_problem(path, "is not UTF-8 text; save it as UTF-8.")
+
+
+class NotRegularFileError(OSError):
+    """The path names a FIFO, a device or a socket, which could block or never end."""
+
+
+class FileTooLargeError(OSError):
+    """The file is larger than a settings file can reasonably be."""
+
+
+def read_regular_file(path: Path | str, limit: int) -> bytes:
+    """Read at most ``limit`` bytes from the regular file at ``path``.
+
+    Opening without blocking and checking the type first means a FIFO or a device such
+    as /dev/zero named by mistake gives an error instead of a hang or endless read.
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise NotRegularFileError(path)
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLargeError(path)
+    return data
 
 
 def _parse_dotenv(
@@ -151,7 +180,7 @@ def read_secret_files(
             problems.append(
                 Problem(
                     name,
-                    pointer.origin,
+                    clash[0][file_variable].origin,
                     f"is set both directly and through {file_variable}; keep only one.",
                 )
             )
@@ -180,28 +209,24 @@ def _read_secret_file(
         )
 
     try:
-        # O_NONBLOCK: opening a FIFO or device must not hang start-up.
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(descriptor, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-                return fail("is not a regular file; name the secret file itself.")
-            data = handle.read(MAX_SECRET_FILE_BYTES + 1)
+        data = read_regular_file(path, MAX_SECRET_FILE_BYTES)
     except FileNotFoundError:
         return fail("does not exist; check the path.")
     except IsADirectoryError:
         return fail("is a folder; name the secret file itself.")
+    except NotRegularFileError:
+        return fail("is not a regular file; name the secret file itself.")
+    except FileTooLargeError:
+        return fail("is larger than 64 KiB; name the file that holds only the secret.")
     except OSError as error:
         return fail(
             f"cannot be read ({error.strerror or 'error'}); check its permissions."
         )
 
-    if len(data) > MAX_SECRET_FILE_BYTES:
-        return fail("is larger than 64 KiB; name the file that holds only the secret.")
-
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return fail("is not UTF-8 text.")
+        return fail("is not UTF-8 text; save the secret as UTF-8.")
 
     # Editors and `echo` end files with a newline that is not part of the secret.
     text = text.removesuffix("\n").removesuffix("\r")
