@@ -53,6 +53,10 @@ def flask_config(settings: Settings) -> dict[str, object]:
         "SECRET_KEY_FALLBACKS": fallbacks,
         "DEBUG": settings.debug,
         "TESTING": settings.profile == "testing",
+        "MAX_CONTENT_LENGTH": settings.max_content_length,
+        # Werkzeug's own caps on form fields held in memory and on their number.
+        "MAX_FORM_MEMORY_SIZE": min(settings.max_content_length, 500_000),
+        "MAX_FORM_PARTS": 100,
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_SSL_STRICT": True,
         **cookie_config(settings),

@@ -160,7 +160,7 @@ def test_duplicate_key_warns_with_both_lines_and_last_wins(
     [record] = [r for r in caplog.records if "twice" in r.getMessage()]
     assert record.levelno == logging.WARNING
     assert record.getMessage() == (
-        f"{env_file} sets PORT twice, on line {first} and line {last}; "
+        f"{env_file} sets 'PORT' twice, on line {first} and line {last}; "
         "the last one wins."
     )
 
@@ -187,7 +187,7 @@ def test_duplicate_secret_warning_shows_no_value(tmp_path, caplog):
         settings = load(env_file, tmp_path)
 
     assert settings.secret_key() == second
-    assert "sets SECRET_KEY twice, on line 1 and line 2" in caplog.text
+    assert "sets 'SECRET_KEY' twice, on line 1 and line 2" in caplog.text
     assert CANARY not in caplog.text
 
 

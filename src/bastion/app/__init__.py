@@ -1,6 +1,7 @@
 """The reference application: accounts with sign-in, built on the Bastion toolkit."""
 
 import logging
+import re
 from pathlib import Path
 
 from flask import Flask
@@ -14,6 +15,7 @@ from bastion.extension import Bastion
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_ID = re.compile(r"[0-9]{1,18}")
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -46,8 +48,10 @@ def _init_login(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        if not user_id.isdigit():
+    def load_user(user_id: object) -> User | None:
+        # The id comes from a signed cookie, but check its shape anyway: "²" passes
+        # isdigit() and then fails int().
+        if not isinstance(user_id, str) or not _ID.fullmatch(user_id):
             return None
         return db.session.get(User, int(user_id))
 

@@ -12,7 +12,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.origin}): {self.message}"
+        # Paths and names can come from the environment; a line break in one must not
+        # forge a second problem line.
+        return _one_line(f"{self.name} ({self.origin}): {self.message}")
 
 
 class ConfigError(Exception):
@@ -25,3 +27,12 @@ class ConfigError(Exception):
     def report(self) -> str:
         """Return one line per problem, ready to show to whoever starts the app."""
         return "\n".join(str(problem) for problem in self.problems)
+
+
+def _one_line(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(
+        character if character.isprintable() else repr(character)[1:-1]
+        for character in text
+    )

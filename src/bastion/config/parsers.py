@@ -126,7 +126,9 @@ def parse_host(value: str) -> str:
     except ValueError:
         pass
 
-    if len(stripped) > 253 or not _HOSTNAME.fullmatch(stripped):
+    # "0" or "1.2.3.4.5" look like names but resolve as addresses: "0" is 0.0.0.0.
+    numeric = stripped.rsplit(".", 1)[-1].isdigit()
+    if len(stripped) > 253 or numeric or not _HOSTNAME.fullmatch(stripped):
         raise ValueError(
             "must be an IP address or host name without a port, such as 127.0.0.1"
         )

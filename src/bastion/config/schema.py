@@ -85,6 +85,12 @@ SETTINGS: tuple[Setting, ...] = (
         "How long a sign-in lasts, in hours.",
     ),
     Setting(
+        "MAX_CONTENT_LENGTH",
+        parsers.integer(1024, 1024**3),
+        1024 * 1024,
+        "Largest request body accepted, in bytes; larger ones get 413.",
+    ),
+    Setting(
         "LOG_LEVEL",
         parsers.choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
         "INFO",

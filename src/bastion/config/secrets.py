@@ -7,6 +7,8 @@ import secrets
 import time
 from pathlib import Path
 
+from bastion.config.files import read_regular_file
+
 logger = logging.getLogger(__name__)
 
 MASK = "**********"
@@ -159,7 +161,7 @@ def _read_dev_key(key_file: Path) -> str:
     # Another worker may have created the file a moment ago and not yet written it.
     for _ in range(50):
         try:
-            key = key_file.read_text(encoding="ascii").strip()
+            key = read_regular_file(key_file, 4096).decode("ascii").strip()
         except (OSError, UnicodeDecodeError):
             raise ValueError(unusable) from None
         if key:

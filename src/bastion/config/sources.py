@@ -7,8 +7,6 @@ process environment, then ``<NAME>_FILE`` secret files.
 
 import io
 import logging
-import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,11 @@ from pathlib import Path
 from dotenv.parser import parse_stream
 
 from bastion.config.errors import Problem
+from bastion.config.files import (
+    FileTooLargeError,
+    NotRegularFileError,
+    read_regular_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -88,30 +91,6 @@ def _read_env_file(path: Path, required: bool) -> tuple[str, Problem | None]:
         return "", _env_file_problem(path, "is not UTF-8 text; save it as UTF-8.")
 
 
-class NotRegularFileError(OSError):
-    """The path names a FIFO, a device or a socket, which could block or never end."""
-
-
-class FileTooLargeError(OSError):
-    """The file is larger than a settings file can reasonably be."""
-
-
-def read_regular_file(path: Path | str, limit: int) -> bytes:
-    """Read at most ``limit`` bytes from the regular file at ``path``.
-
-    Opening without blocking and checking the type first means a FIFO or a device such
-    as /dev/zero named by mistake gives an error instead of a hang or endless read.
-    """
-    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with os.fdopen(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise NotRegularFileError(path)
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise FileTooLargeError(path)
-    return data
-
-
 def _parse_dotenv(
     content: str, path: Path, names: set[str]
 ) -> tuple[dict[str, RawValue], list[Problem]]:
@@ -135,7 +114,7 @@ def _parse_dotenv(
 
         if binding.key in lines_seen:
             logger.warning(
-                "%s sets %s twice, on line %d and line %d; the last one wins.",
+                "%s sets %r twice, on line %d and line %d; the last one wins.",
                 path,
                 binding.key,
                 lines_seen[binding.key],
@@ -186,6 +165,17 @@ def read_secret_files(
             )
             continue
 
+        overridden = [layer[name] for layer in layers if name in layer]
+        if overridden:
+            # The documented order puts files last, so this is allowed; but a stale
+            # NAME_FILE line in .env beating an explicit NAME deserves a word.
+            logger.warning(
+                "%s from %s overrides %s from %s; secret files are read last.",
+                file_variable,
+                pointer.origin,
+                name,
+                overridden[-1].origin,
+            )
         value, problem = _read_secret_file(file_variable, pointer)
         if problem:
             problems.append(problem)

@@ -2,7 +2,6 @@
 
 import unicodedata
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import (
     DataRequired,
@@ -13,6 +12,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from bastion.app.forms import TextForm
 from bastion.app.models import USERNAME_MAX_LENGTH
 from bastion.app.passwords import normalise
 
@@ -29,7 +29,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-def password_policy(form: FlaskForm, field: PasswordField) -> None:
+def password_policy(form: TextForm, field: PasswordField) -> None:
     """Check length in characters after normalising, and refuse control characters."""
     password = normalise(field.data or "")
     if len(password) < PASSWORD_MIN_LENGTH:
@@ -44,7 +44,7 @@ def password_policy(form: FlaskForm, field: PasswordField) -> None:
         raise ValidationError("Use printable characters only, no tabs or line breaks.")
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(TextForm):
     """New account: a username and a password typed twice."""
 
     username = StringField(
@@ -71,7 +71,7 @@ class RegisterForm(FlaskForm):
     submit = SubmitField("Create account")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(TextForm):
     """Sign-in: the form itself checks only that both fields are filled in."""
 
     username = StringField(

@@ -109,7 +109,9 @@ def logout():
     if current_user.is_authenticated:
         logger.info("Signed out user id=%s", current_user.id)
 
-    logout_user()
+    # Clear first: logout_user() leaves the instruction to delete the remember-me
+    # cookie in the session, and clearing afterwards would drop it.
     session.clear()
+    logout_user()
     flash("You have signed out.", "info")
     return redirect(url_for("main.home"))
