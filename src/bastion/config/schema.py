@@ -82,7 +82,32 @@ SETTINGS: tuple[Setting, ...] = (
         "SESSION_LIFETIME_HOURS",
         parsers.positive_number(24 * 366),
         24.0,
-        "How long a sign-in lasts, in hours.",
+        "Absolute limit of a sign-in, in hours, however active (ASVS L2: 12).",
+        profile_defaults={"production": 12.0},
+    ),
+    Setting(
+        "SESSION_IDLE_MINUTES",
+        parsers.positive_number(24 * 60),
+        30.0,
+        "A sign-in with no request for this many minutes ends.",
+    ),
+    Setting(
+        "REMEMBER_DAYS",
+        parsers.positive_number(366),
+        14.0,
+        "How long \"remember me\" keeps a device signed in, in days.",
+    ),
+    Setting(
+        "REAUTH_MINUTES",
+        parsers.positive_number(24 * 60),
+        15.0,
+        "Sensitive actions need a password entered within this many minutes.",
+    ),
+    Setting(
+        "PASSWORD_MIN_LENGTH",
+        parsers.integer(8, 128),
+        12,
+        "Shortest password accepted at registration and password change.",
     ),
     Setting(
         "MAX_CONTENT_LENGTH",
