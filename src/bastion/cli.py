@@ -130,3 +130,26 @@ def revision(message: str) -> None:
     import flask_migrate
 
     flask_migrate.migrate(message=message)
+
+
+@main.group()
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("create-admin")
+@click.argument("username")
+@with_app_context
+def create_admin(username: str) -> None:
+    """Create USERNAME as an admin (or promote them); prompts for the password."""
+    from bastion.app.admin_accounts import AdminAccountError, create_or_promote_admin
+
+    password = click.prompt(
+        "Password", hide_input=True, confirmation_prompt="Repeat the password"
+    )
+    try:
+        outcome = create_or_promote_admin(username, password)
+    except AdminAccountError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+    click.echo(outcome)

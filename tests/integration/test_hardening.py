@@ -30,15 +30,13 @@ def _sign_in_remembered(client, username: str) -> None:
 def test_sign_out_deletes_the_remember_me_cookie(client):
     """After sign-out, the remember-me cookie is gone and the account stays closed."""
     _sign_in_remembered(client, "forgetful")
-    assert client.get_cookie("remember_token") is not None
+    assert client.get_cookie("remember") is not None
 
     response = logout(client)
 
-    cleared = [
-        h for h in response.headers.getlist("Set-Cookie") if "remember_token" in h
-    ]
+    cleared = [h for h in response.headers.getlist("Set-Cookie") if "remember" in h]
     assert cleared and "Expires=Thu, 01 Jan 1970" in cleared[0]
-    assert client.get_cookie("remember_token") is None
+    assert client.get_cookie("remember") is None
     assert client.get("/account").status_code == 302
 
 

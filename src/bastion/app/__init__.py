@@ -8,6 +8,7 @@ from flask import Flask
 
 from bastion.app.extensions import db, login_manager, migrate
 from bastion.app.passwords import Passwords
+from bastion.app.sessions import init_sessions
 from bastion.config import Settings, load_settings
 from bastion.database import engine_options, install_engine_hooks, prepare_sqlite_folder
 from bastion.extension import Bastion
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
 
     _init_login(app)
+    init_sessions(app)
     app.extensions["passwords"] = Passwords(settings)
     _register_blueprints(app)
     return app
@@ -57,11 +59,12 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from bastion.app import account, auth, health, main
+    from bastion.app import account, admin, auth, health, main
     from bastion.app.errors import register_error_handlers
 
     app.register_blueprint(health.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(admin.bp)
     register_error_handlers(app)

@@ -3,16 +3,26 @@
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, Index, String, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import DateTime, ForeignKey, Index, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bastion.app.extensions import db
 
 USERNAME_MAX_LENGTH = 32
+ROLE_USER = "user"
+ROLE_ADMIN = "admin"
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
+    """The current time in UTC; every stored time is UTC."""
     return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Return ``moment`` as aware UTC; SQLite hands times back without a zone."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 class User(UserMixin, db.Model):
@@ -23,10 +33,49 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(USERNAME_MAX_LENGTH))
     password_hash: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    role: Mapped[str] = mapped_column(
+        String(16), default=ROLE_USER, server_default=ROLE_USER
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now
+    )
 
     def __repr__(self) -> str:
         return f"<User id={self.id}>"
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether this user may open the admin pages."""
+        return self.role == ROLE_ADMIN
+
+
+class UserSession(db.Model):
+    """One sign-in on one device, checked on every request.
+
+    The cookie holds a random token; only its SHA-256 is stored, so a copy of the
+    database does not let anyone sign in. Deleting the row ends the sign-in everywhere.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    authenticated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    remember_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ip_address: Mapped[str] = mapped_column(String(45))
+    device: Mapped[str] = mapped_column(String(120))
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<UserSession id={self.id} user_id={self.user_id}>"
 
 
 # The database itself refuses "Alice" when "alice" exists, even when two requests

@@ -33,6 +33,19 @@ class Passwords:
 
         return self._matches(password_hash, password)
 
+    def needs_update(self, password_hash: str) -> bool:
+        """Say whether ``password_hash`` was made with other parameters than these.
+
+        Call it after a successful sign-in, while the password is at hand, and store
+        a fresh hash when it says so: raising the cost in settings then reaches
+        every account that signs in.
+        """
+        try:
+            return self._hasher.check_needs_rehash(password_hash)
+        except InvalidHashError:
+            # A hash that cannot be read cannot be kept either.
+            return True
+
     def _matches(self, password_hash: str, password: str) -> bool:
         try:
             return self._hasher.verify(password_hash, normalise(password))

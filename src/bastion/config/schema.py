@@ -95,7 +95,7 @@ SETTINGS: tuple[Setting, ...] = (
         "REMEMBER_DAYS",
         parsers.positive_number(366),
         14.0,
-        "How long \"remember me\" keeps a device signed in, in days.",
+        'How long "remember me" keeps a device signed in, in days.',
     ),
     Setting(
         "REAUTH_MINUTES",

@@ -1,13 +1,7 @@
-"""The signed-in user's own pages."""
+"""The signed-in user's own pages: account, sessions, password."""
 
-from flask import Blueprint, render_template
-from flask_login import current_user, login_required
+from flask import Blueprint
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-
-@bp.route("")
-@login_required
-def overview():
-    """Show the signed-in user's account."""
-    return render_template("account/overview.html", user=current_user)
+from bastion.app.account import routes  # noqa: E402, F401  (routes attach to bp)

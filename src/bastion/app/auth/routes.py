@@ -8,13 +8,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bastion.app import sessions
 from bastion.app.auth import bp
 from bastion.app.auth.forms import PASSWORD_MAX_LENGTH, LoginForm, RegisterForm
 from bastion.app.auth.redirects import safe_next
@@ -79,14 +79,21 @@ def login():
         form.password.errors.append(SIGN_IN_FAILED)
         return render_template("auth/login.html", form=form)
 
-    # A fresh session on sign-in, so nothing planted before it carries over.
-    session.clear()
-    login_user(user, remember=form.remember.data)
-    session.permanent = True
+    _upgrade_hash(user, form.password.data)
+    sessions.start(user, remember=form.remember.data)
     logger.info(
         "Sign-in succeeded for user id=%s username=%s", user.id, for_log(username)
     )
     return redirect(safe_next(request.args.get("next")))
+
+
+def _upgrade_hash(user: User, password: str) -> None:
+    # Raised argon2 parameters reach each stored hash at its owner's next sign-in.
+    passwords = _passwords()
+    if passwords.needs_update(user.password_hash):
+        user.password_hash = passwords.hash(password)
+        db.session.commit()
+        logger.info("Upgraded the password hash of user id=%s.", user.id)
 
 
 def _find_user(username: str) -> User | None:
@@ -109,9 +116,9 @@ def logout():
     if current_user.is_authenticated:
         logger.info("Signed out user id=%s", current_user.id)
 
-    # Clear first: logout_user() leaves the instruction to delete the remember-me
-    # cookie in the session, and clearing afterwards would drop it.
-    session.clear()
-    logout_user()
+    sessions.end_current()
     flash("You have signed out.", "info")
-    return redirect(url_for("main.home"))
+    response = redirect(url_for("main.home"))
+    # Ask the browser to drop every cookie and stored item of this site as well.
+    response.headers["Clear-Site-Data"] = '"cookies", "storage"'
+    return response

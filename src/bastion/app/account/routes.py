@@ -1,0 +1,151 @@
+"""Views for the account, its sessions, password change and re-authentication."""
+
+import logging
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from bastion.app import sessions
+from bastion.app.account import bp
+from bastion.app.account.forms import ChangePasswordForm, ConfirmForm, ReauthForm
+from bastion.app.auth.redirects import safe_next
+from bastion.app.extensions import db
+from bastion.app.password_policy import password_problem
+from bastion.logs.redaction import for_log
+
+logger = logging.getLogger(__name__)
+
+WRONG_PASSWORD = "That is not your current password."  # noqa: S105 (a message)
+
+
+def _passwords():
+    return current_app.extensions["passwords"]
+
+
+def reauth_required(view):
+    """Send the user to enter the password again unless it was entered lately."""
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        if not sessions.recently_authenticated():
+            # After a POST, come back to the page that held the button.
+            target = request.referrer if request.method == "POST" else request.path
+            return redirect(url_for("account.reauth", next=_local_path(target)))
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def _local_path(url: str | None) -> str:
+    if not url:
+        return url_for("account.sessions_page")
+    parts = urlsplit(url)
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+@bp.route("")
+@login_required
+def overview():
+    """Show the signed-in user's account."""
+    return render_template("account/overview.html", user=current_user)
+
+
+@bp.route("/reauth", methods=["GET", "POST"])
+@login_required
+def reauth():
+    """Ask for the password again, then go back to where the user was."""
+    form = ReauthForm()
+    if form.validate_on_submit():
+        if _passwords().verify(current_user.password_hash, form.password.data):
+            sessions.mark_authenticated()
+            logger.info("User id=%s re-entered their password.", current_user.id)
+            return redirect(safe_next(request.args.get("next")))
+        logger.info("Re-authentication failed for user id=%s.", current_user.id)
+        form.password.errors.append(WRONG_PASSWORD)
+    return render_template("account/reauth.html", form=form)
+
+
+@bp.route("/sessions")
+@login_required
+def sessions_page():
+    """List this user's active sessions, with buttons to end them."""
+    return render_template(
+        "account/sessions.html",
+        active=sessions.active_sessions(current_user),
+        this_session=sessions.current(),
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/sessions/<int:session_id>/end", methods=["POST"])
+@login_required
+@reauth_required
+def end_session(session_id: int):
+    """End one session; ending this one signs this device out."""
+    this_session = sessions.current()
+    if this_session is not None and this_session.id == session_id:
+        sessions.end_current()
+        flash("You have signed out.", "info")
+        return redirect(url_for("main.home"))
+
+    if sessions.end(current_user, session_id):
+        logger.info("User id=%s ended session id=%s.", current_user.id, session_id)
+        flash("That session has ended.", "success")
+    return redirect(url_for("account.sessions_page"))
+
+
+@bp.route("/sessions/end-others", methods=["POST"])
+@login_required
+@reauth_required
+def end_other_sessions():
+    """Sign out every other device, this one stays signed in."""
+    ended = sessions.end_all(current_user, keep=sessions.current())
+    logger.info("User id=%s ended %d other session(s).", current_user.id, ended)
+    flash(f"Signed out {ended} other session(s).", "success")
+    return redirect(url_for("account.sessions_page"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change the password; every other session ends, remember-me is revoked."""
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return render_template("account/password.html", form=form)
+
+    if not _passwords().verify(current_user.password_hash, form.current_password.data):
+        logger.info(
+            "Password change refused for user id=%s: wrong password.", current_user.id
+        )
+        form.current_password.errors.append(WRONG_PASSWORD)
+        return render_template("account/password.html", form=form)
+
+    settings = current_app.extensions["bastion"].settings
+    problem = password_problem(
+        form.new_password.data, current_user.username, settings.password_min_length
+    )
+    if problem:
+        form.new_password.errors.append(problem)
+        return render_template("account/password.html", form=form)
+
+    current_user.password_hash = _passwords().hash(form.new_password.data)
+    db.session.commit()
+    ended = sessions.end_all(current_user, keep=sessions.current())
+    sessions.mark_authenticated(forget_remember=True)
+    logger.info(
+        "Password changed for user id=%s username=%s; %d other session(s) ended.",
+        current_user.id,
+        for_log(current_user.username),
+        ended,
+    )
+    flash("Your password was changed. Other devices have been signed out.", "success")
+    return redirect(url_for("account.overview"))

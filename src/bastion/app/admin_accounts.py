@@ -1,0 +1,57 @@
+"""Creating admins from the command line, under the same rules as registration."""
+
+import logging
+import re
+
+from flask import current_app
+from sqlalchemy import select
+
+from bastion.app.auth.forms import USERNAME_PATTERN
+from bastion.app.extensions import db
+from bastion.app.models import ROLE_ADMIN, USERNAME_MAX_LENGTH, User, username_matches
+from bastion.app.password_policy import password_problem
+from bastion.logs.redaction import for_log
+
+logger = logging.getLogger(__name__)
+
+
+class AdminAccountError(ValueError):
+    """The username or password cannot be used; the message says why."""
+
+
+def create_or_promote_admin(username: str, password: str) -> str:
+    """Create ``username`` as an admin, or give an existing user the admin role.
+
+    For an existing user the password must be theirs: the command never resets one.
+    """
+    if not 3 <= len(username) <= USERNAME_MAX_LENGTH or not re.fullmatch(
+        USERNAME_PATTERN, username
+    ):
+        raise AdminAccountError(
+            "a username is 3 to 32 letters, digits, dots, underscores or hyphens."
+        )
+
+    passwords = current_app.extensions["passwords"]
+    user = db.session.scalar(select(User).where(username_matches(username)))
+    if user is not None:
+        if not passwords.verify(user.password_hash, password):
+            raise AdminAccountError(
+                f"{username} exists and that is not their password."
+            )
+        user.role = ROLE_ADMIN
+        db.session.commit()
+        logger.info("Gave the admin role to user id=%s.", user.id)
+        return f"{user.username} is now an admin."
+
+    settings = current_app.extensions["bastion"].settings
+    problem = password_problem(password, username, settings.password_min_length)
+    if problem:
+        raise AdminAccountError(problem)
+
+    user = User(
+        username=username, password_hash=passwords.hash(password), role=ROLE_ADMIN
+    )
+    db.session.add(user)
+    db.session.commit()
+    logger.info("Created admin user id=%s username=%s.", user.id, for_log(username))
+    return f"Created admin {username}."

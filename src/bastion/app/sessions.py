@@ -1,0 +1,337 @@
+"""Server-side sessions: every sign-in is a database row, checked on every request.
+
+Flask's own session is a signed cookie that stays valid until it expires, whatever
+happens on the server. Here the cookie carries only a random token naming a row in
+``user_sessions``; deleting the row signs that device out at once, from anywhere.
+"""
+
+import hashlib
+import logging
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask_login import login_user, logout_user
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import delete, select
+
+from bastion.app.extensions import db
+from bastion.app.models import User, UserSession, as_utc, utc_now
+from bastion.config import Settings
+
+logger = logging.getLogger(__name__)
+
+SESSION_ID_KEY = "sid"  # noqa: S105 (a key name, not a secret)
+SESSION_EXPIRED = "Your session expired. Please sign in again."
+# Writing last_seen_at on every request would make every page a write.
+TOUCH_INTERVAL = timedelta(seconds=60)
+_REMEMBER_SALT = "bastion.remember"
+_UNCHECKED_ENDPOINTS = frozenset({"static", "health.live", "health.ready"})
+
+
+def init_sessions(app: Flask) -> None:
+    """Check the session before each request and write cookies after it."""
+    app.before_request(_load_session)
+    app.after_request(_write_cookies)
+
+
+def start(user: User, remember: bool) -> UserSession:
+    """Begin a new sign-in: a new row and a new token, nothing carried over."""
+    now = utc_now()
+    settings = _settings()
+    record = UserSession(
+        token_hash="",
+        user_id=user.id,
+        created_at=now,
+        last_seen_at=now,
+        authenticated_at=now,
+        expires_at=now + timedelta(hours=settings.session_lifetime_hours),
+        ip_address=(request.remote_addr or "unknown")[:45],
+        device=describe_device(request.user_agent.string),
+    )
+    if remember:
+        record.remember_until = now + timedelta(days=settings.remember_days)
+        g.remember_token = _new_remember_token(record)
+        g.remember_until = record.remember_until
+
+    token = _assign_new_token(record)
+    db.session.add(record)
+    db.session.commit()
+    _bind(user, record, token)
+    return record
+
+
+def current() -> UserSession | None:
+    """The session row of this request, if someone is signed in."""
+    return g.get("user_session")
+
+
+def end_current() -> None:
+    """Sign this device out: delete its row and both cookies."""
+    record = current()
+    if record is not None:
+        db.session.delete(record)
+        db.session.commit()
+
+    session.clear()
+    logout_user()
+    g.clear_remember = True
+
+
+def end(user: User, session_id: int) -> bool:
+    """End one of ``user``'s sessions; say whether it existed."""
+    result = db.session.execute(
+        delete(UserSession).where(
+            UserSession.id == session_id, UserSession.user_id == user.id
+        )
+    )
+    db.session.commit()
+    return result.rowcount > 0
+
+
+def end_all(user: User, keep: UserSession | None = None) -> int:
+    """End every session of ``user`` except ``keep``; return how many ended."""
+    statement = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep is not None:
+        statement = statement.where(UserSession.id != keep.id)
+    result = db.session.execute(statement)
+    db.session.commit()
+    return result.rowcount
+
+
+def active_sessions(user: User) -> list[UserSession]:
+    """``user``'s sessions that are still valid, most recently used first."""
+    rows = db.session.scalars(
+        select(UserSession)
+        .where(UserSession.user_id == user.id)
+        .order_by(UserSession.last_seen_at.desc())
+    )
+    now = utc_now()
+    return [row for row in rows if _state(row, now) != "expired"]
+
+
+def recently_authenticated() -> bool:
+    """Whether the password was entered within REAUTH_MINUTES on this session."""
+    record = current()
+    if record is None:
+        return False
+
+    window = timedelta(minutes=_settings().reauth_minutes)
+    return utc_now() - as_utc(record.authenticated_at) < window
+
+
+def mark_authenticated(forget_remember: bool = False) -> None:
+    """Record a fresh password entry; a new token, as for any change of privilege."""
+    record = current()
+    record.authenticated_at = utc_now()
+    if forget_remember:
+        record.remember_hash = None
+        record.remember_until = None
+        g.clear_remember = True
+
+    token = _assign_new_token(record)
+    db.session.commit()
+    _bind(record.user, record, token)
+
+
+def describe_device(user_agent: str) -> str:
+    """Summarise a User-Agent as "Browser on System", never the raw string."""
+    browser = _first_match(user_agent, _BROWSERS) or "Unknown browser"
+    system = _first_match(user_agent, _SYSTEMS) or "unknown system"
+    return f"{browser} on {system}"
+
+
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+    ("curl/", "curl"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def _first_match(user_agent: str, table: tuple[tuple[str, str], ...]) -> str | None:
+    return next((name for marker, name in table if marker in user_agent), None)
+
+
+def _settings() -> Settings:
+    return current_app.extensions["bastion"].settings
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def _assign_new_token(record: UserSession) -> str:
+    token = secrets.token_urlsafe(32)
+    record.token_hash = _hash(token)
+    return token
+
+
+def _bind(user: User, record: UserSession, token: str) -> None:
+    # A cleared cookie session on every sign-in: nothing planted before carries over.
+    session.clear()
+    session[SESSION_ID_KEY] = token
+    session.permanent = True
+    login_user(user)
+    g.user_session = record
+
+
+def _state(record: UserSession, now: datetime) -> str:
+    """ "valid", "expired", or "rememberable" (expired but remember-me still holds)."""
+    idle = timedelta(minutes=_settings().session_idle_minutes)
+    expired = (
+        now >= as_utc(record.expires_at) or now - as_utc(record.last_seen_at) >= idle
+    )
+    if not expired:
+        return "valid"
+
+    if record.remember_until is not None and now < as_utc(record.remember_until):
+        return "rememberable"
+    return "expired"
+
+
+def _load_session():
+    if request.endpoint in _UNCHECKED_ENDPOINTS:
+        return None
+
+    now = utc_now()
+    expired = False
+    token = session.get(SESSION_ID_KEY)
+    if isinstance(token, str):
+        record = db.session.scalar(
+            select(UserSession).where(UserSession.token_hash == _hash(token))
+        )
+        state = _state(record, now) if record is not None else "revoked"
+        if state == "valid":
+            _touch(record, now)
+            g.user_session = record
+            return None
+
+        expired = state in ("expired", "rememberable")
+        if state == "expired":
+            db.session.delete(record)
+            db.session.commit()
+        session.clear()
+        logout_user()
+
+    if _restore_from_remember_cookie(now):
+        return None
+
+    if expired:
+        logger.info("Session expired; asking for sign-in again.")
+        flash(SESSION_EXPIRED, "info")
+        if request.endpoint != "auth.login":
+            target = request.full_path if request.method == "GET" else request.path
+            return redirect(url_for("auth.login", next=target.rstrip("?")))
+    return None
+
+
+def _touch(record: UserSession, now: datetime) -> None:
+    if now - as_utc(record.last_seen_at) >= TOUCH_INTERVAL:
+        record.last_seen_at = now
+        db.session.commit()
+
+
+def _restore_from_remember_cookie(now: datetime) -> bool:
+    cookie = request.cookies.get(current_app.config["REMEMBER_COOKIE_NAME"])
+    if not cookie:
+        return False
+
+    remember_token = _read_remember_cookie(cookie)
+    record = None
+    if remember_token is not None:
+        record = db.session.scalar(
+            select(UserSession).where(
+                UserSession.remember_hash == _hash(remember_token)
+            )
+        )
+    if record is None or record.remember_until is None:
+        g.clear_remember = True
+        return False
+
+    if now >= as_utc(record.remember_until):
+        db.session.delete(record)
+        db.session.commit()
+        g.clear_remember = True
+        return False
+
+    # A new session token for the remembered device; its password entry stays old,
+    # so sensitive actions still ask for the password.
+    lifetime = timedelta(hours=_settings().session_lifetime_hours)
+    record.created_at = record.last_seen_at = now
+    record.expires_at = min(now + lifetime, as_utc(record.remember_until))
+    token = _assign_new_token(record)
+    db.session.commit()
+    _bind(record.user, record, token)
+    # Re-sign the cookie with the current key, so a rotated-away key can be dropped.
+    g.remember_token = remember_token
+    g.remember_until = as_utc(record.remember_until)
+    logger.info("Signed in user id=%s from a remember-me cookie.", record.user_id)
+    return True
+
+
+def _remember_serializer() -> URLSafeSerializer:
+    settings = _settings()
+    # itsdangerous signs with the last key and accepts any, so rotation keeps working.
+    keys = [*settings.secret_key_fallbacks(), settings.secret_key()]
+    return URLSafeSerializer(keys, salt=_REMEMBER_SALT)
+
+
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")
+
+
+def _new_remember_token(record: UserSession) -> str:
+    token = secrets.token_urlsafe(32)
+    record.remember_hash = _hash(token)
+    return token
+
+
+def _read_remember_cookie(cookie: str) -> str | None:
+    try:
+        token = _remember_serializer().loads(cookie)
+    except BadSignature:
+        return None
+    return token if isinstance(token, str) and _TOKEN_SHAPE.fullmatch(token) else None
+
+
+def _write_cookies(response):
+    config = current_app.config
+    name = config["REMEMBER_COOKIE_NAME"]
+    remember_token = g.pop("remember_token", None)
+    if remember_token is not None:
+        remaining = g.pop("remember_until") - utc_now()
+        response.set_cookie(
+            name,
+            _remember_serializer().dumps(remember_token),
+            max_age=max(int(remaining.total_seconds()), 0),
+            secure=config["REMEMBER_COOKIE_SECURE"],
+            httponly=True,
+            samesite=config["REMEMBER_COOKIE_SAMESITE"],
+            path="/",
+        )
+    elif g.pop("clear_remember", False) and name in request.cookies:
+        response.delete_cookie(
+            name,
+            path="/",
+            secure=config["REMEMBER_COOKIE_SECURE"],
+            httponly=True,
+            samesite=config["REMEMBER_COOKIE_SAMESITE"],
+        )
+
+    if session.accessed:
+        # Pages that read the session are someone's own; no cache may keep them.
+        response.headers["Cache-Control"] = "no-store"
+    return response

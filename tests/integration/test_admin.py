@@ -1,0 +1,109 @@
+"""Admins: created from the command line, see users, end their sessions; others 403."""
+
+import logging
+
+from sqlalchemy import select
+
+from bastion.app.admin_accounts import create_or_promote_admin
+from bastion.app.extensions import db
+from bastion.app.models import User
+from bastion.cli import main
+from tests.helpers import PASSWORD, csrf_token, login, register
+
+ADMIN_PASSWORD = "granite orchard seventeen kites"
+
+
+def _make_admin(app, username="boss"):
+    with app.app_context():
+        create_or_promote_admin(username, ADMIN_PASSWORD)
+
+
+def test_non_admin_gets_403_and_it_is_logged(client, caplog):
+    """A signed-in user who is not an admin is refused, and the attempt is logged."""
+    register(client, "nosy")
+    login(client, "nosy")
+
+    with caplog.at_level(logging.WARNING, logger="bastion"):
+        response = client.get("/admin/users")
+
+    assert response.status_code == 403
+    assert "Access denied" in caplog.text
+    assert "/admin/users" in caplog.text
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(client):
+    """Without a sign-in, the admin page asks for one."""
+    response = client.get("/admin/users")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_admin_sees_users_and_ends_their_sessions(app, client):
+    """An admin lists users and ends all of one user's sessions."""
+    victim = app.test_client()
+    register(victim, "target")
+    login(victim, "target")
+    _make_admin(app)
+    login(client, "boss", ADMIN_PASSWORD)
+
+    page = client.get("/admin/users")
+    assert page.status_code == 200
+    assert "target" in page.text
+    with app.app_context():
+        target_id = db.session.scalar(select(User.id).where(User.username == "target"))
+
+    token = csrf_token(client, "/admin/users")
+    client.post(f"/admin/users/{target_id}/end-sessions", data={"csrf_token": token})
+
+    assert victim.get("/account").status_code == 302
+    assert client.get("/admin/users").status_code == 200
+
+
+def test_create_admin_prompts_for_the_password(tmp_path, monkeypatch):
+    """`bastion users create-admin NAME` asks for the password; never an argument."""
+    from click.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)
+    environ = {
+        "APP_ENV": "testing",
+        "DATABASE_PATH": str(tmp_path / "admin.db"),
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "ENV_FILE": None,
+        "DATABASE_URL": None,
+        "SECRET_KEY": None,
+    }
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"], env=environ).exit_code == 0
+
+    answer = f"{ADMIN_PASSWORD}\n{ADMIN_PASSWORD}\n"
+    result = runner.invoke(
+        main, ["users", "create-admin", "chief"], env=environ, input=answer
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Created admin chief." in result.output
+    assert ADMIN_PASSWORD not in result.output
+
+
+def test_create_admin_refuses_a_weak_password(app):
+    """The command holds admins to the same password policy as registration."""
+    import pytest
+
+    from bastion.app.admin_accounts import AdminAccountError
+
+    with app.app_context(), pytest.raises(AdminAccountError):
+        create_or_promote_admin("weakling", "password1234")
+
+
+def test_promoting_an_existing_user_needs_their_password(app, client):
+    """An existing name becomes admin only with that user's own password."""
+    import pytest
+
+    from bastion.app.admin_accounts import AdminAccountError
+
+    register(client, "member")
+    with app.app_context():
+        with pytest.raises(AdminAccountError):
+            create_or_promote_admin("member", ADMIN_PASSWORD)
+        assert create_or_promote_admin("MEMBER", PASSWORD) == "member is now an admin."
