@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean docs
+.PHONY: run test test-browser lint install clean docs
 
 run: $(STAMP)
 	$(BIN)/bastion db upgrade
@@ -14,6 +14,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Only the browser tests (Chromium from Debian: apt-get install chromium).
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -29,7 +33,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts
 
 # Regenerate the documents that come from the settings schema (a test fails when stale).
 docs: $(STAMP)
