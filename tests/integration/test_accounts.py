@@ -79,12 +79,12 @@ def test_registration_confirms_and_asks_to_sign_in(client):
 
 
 def test_sign_out_says_so_and_forgets_the_user(client):
-    """Signing out flashes a message and the home page offers sign-in again."""
+    """Signing out says so and the home page offers sign-in again."""
     register(client, "alice")
     login(client, "alice")
 
-    logout(client)
-    page = client.get("/").get_data(as_text=True)
+    response = logout(client)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "You have signed out." in page
     assert "You are not signed in." in page
 

@@ -94,8 +94,7 @@ def end_session(session_id: int):
     this_session = sessions.current()
     if this_session is not None and this_session.id == session_id:
         sessions.end_current()
-        flash("You have signed out.", "info")
-        return redirect(url_for("main.home"))
+        return redirect(url_for("main.home", **{"signed-out": "1"}))
 
     if sessions.end(current_user, session_id):
         logger.info("User id=%s ended session id=%s.", current_user.id, session_id)

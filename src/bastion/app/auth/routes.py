@@ -117,8 +117,7 @@ def logout():
         logger.info("Signed out user id=%s", current_user.id)
 
     sessions.end_current()
-    flash("You have signed out.", "info")
-    response = redirect(url_for("main.home"))
+    response = redirect(url_for("main.home", **{"signed-out": "1"}))
     # Ask the browser to drop every cookie and stored item of this site as well.
     response.headers["Clear-Site-Data"] = '"cookies", "storage"'
     return response
