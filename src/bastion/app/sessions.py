@@ -184,7 +184,9 @@ def _bind(user: User, record: UserSession, token: str) -> None:
     # A cleared cookie session on every sign-in: nothing planted before carries over.
     session.clear()
     session[SESSION_ID_KEY] = token
-    session.permanent = True
+    # A browser-session cookie: quitting the browser signs out unless remember-me
+    # was chosen. The server enforces the idle and absolute limits either way.
+    session.permanent = False
     login_user(user)
     g.user_session = record
 
