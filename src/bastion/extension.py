@@ -9,7 +9,9 @@ from bastion.commands import toolkit_group
 from bastion.config import Settings, load_settings
 from bastion.logs.setup import configure_logging
 from bastion.security.cookies import cookie_config
+from bastion.security.headers import init_headers
 from bastion.security.remember import init_remember_rotation
+from bastion.security.transport import init_transport
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +37,11 @@ class Bastion:
 
         app.config.update(flask_config(settings))
         app.debug = settings.debug
+        # Transport first: the Host check and https redirect run before any other hook.
+        init_transport(app, settings)
         self.csrf.init_app(app)
         init_remember_rotation(app)
+        init_headers(app, settings)
 
         app.cli.add_command(toolkit_group("bastion"))
         app.extensions["bastion"] = self

@@ -29,9 +29,15 @@ bind = [_settings.bind_address]
 workers = _settings.workers
 wsgi_app = "bastion.wsgi:app"
 loglevel = _settings.log_level.lower()
-# No proxy is trusted until the deployment declares one.
-forwarded_allow_ips = ""
+# gunicorn believes X-Forwarded-Proto only from these peers. With no trusted proxy,
+# from none; with TRUSTED_PROXY_HOPS set, from any peer, because the app's ProxyFix
+# then takes exactly that many hops and ignores the rest.
+forwarded_allow_ips = "*" if _settings.trusted_proxy_hops else ""
 proxy_allow_ips = ""
+# Refuse oversized request lines and headers before the app sees them.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 # gunicorn's control socket lives at one path per user; two servers would share it.
 control_socket_disable = True
 

@@ -29,7 +29,10 @@ def _boom():
 @pytest.fixture(params=["production", "development"])
 def failing_app(request, make_app):
     """An app outside testing, with a route that raises, added before any request."""
-    app = make_app(APP_ENV=request.param, SECRET_KEY=secrets.token_hex(32))
+    # Plain http here: these tests are about errors, not the https redirect.
+    app = make_app(
+        APP_ENV=request.param, SECRET_KEY=secrets.token_hex(32), FORCE_HTTPS="false"
+    )
     app.add_url_rule("/boom", "boom", _boom)
     return app
 

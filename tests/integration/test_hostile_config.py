@@ -37,7 +37,9 @@ def clean_environment() -> dict[str, str | None]:
 
 def invoke(args: list[str], environ: dict[str, str]) -> Result:
     """Run ``bastion`` with ``args`` in-process with only ``environ`` set."""
-    return CliRunner().invoke(main, args, env={**clean_environment(), **environ})
+    # Production requires TRUSTED_HOSTS; the cases here are about other settings.
+    base = {**clean_environment(), "TRUSTED_HOSTS": "localhost"}
+    return CliRunner().invoke(main, args, env={**base, **environ})
 
 
 def materialise(case: Hostile, tmp_path: Path) -> dict[str, str]:

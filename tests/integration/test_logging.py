@@ -115,7 +115,9 @@ def _fail(name: str):
 
 def test_request_path_in_error_log_is_escaped(make_app, capfd):
     """A failing request's path is logged with control characters escaped."""
-    app = make_app(APP_ENV="production", SECRET_KEY=secrets.token_hex(32))
+    app = make_app(
+        APP_ENV="production", SECRET_KEY=secrets.token_hex(32), FORCE_HTTPS="false"
+    )
     app.add_url_rule("/files/<path:name>", "files", _fail)
     capfd.readouterr()
 

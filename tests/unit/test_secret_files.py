@@ -20,6 +20,7 @@ def load(tmp_path: Path, **environ: str) -> Settings:
     """Load the testing profile from exactly ``environ``, without a .env file."""
     environ.setdefault("APP_ENV", "testing")
     environ.setdefault("INSTANCE_PATH", str(tmp_path / "instance"))
+    environ.setdefault("TRUSTED_HOSTS", "localhost")
     return load_settings(environ=environ, env_file=None)
 
 
@@ -324,7 +325,10 @@ def test_secret_file_named_in_dotenv_is_read(tmp_path):
     path.write_text(KEY + "\n", encoding="utf-8")
     env_file = tmp_path / ".env"
     env_file.write_text(f"SECRET_KEY_FILE={path}\n", encoding="utf-8")
-    settings = load_settings(environ={"APP_ENV": "production"}, env_file=env_file)
+    settings = load_settings(
+        environ={"APP_ENV": "production", "TRUSTED_HOSTS": "localhost"},
+        env_file=env_file,
+    )
 
     assert settings.secret_key() == KEY
     assert settings.origin("SECRET_KEY") == origin(path)

@@ -20,6 +20,8 @@ STRONG_KEY = secrets.token_hex(32)
 def load(tmp_path: Path, env_file: Path | None = None, **environ: str) -> Settings:
     """Load settings from exactly ``environ``, with local state under ``tmp_path``."""
     environ.setdefault("INSTANCE_PATH", str(tmp_path / "instance"))
+    # Production requires TRUSTED_HOSTS; tests about other settings declare one.
+    environ.setdefault("TRUSTED_HOSTS", "localhost")
     return load_settings(environ=environ, env_file=env_file)
 
 

@@ -2,9 +2,10 @@
 
 import logging
 import re
+import secrets
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, g, request
 
 from bastion.app.extensions import db, login_manager, migrate
 from bastion.app.passwords import Passwords
@@ -19,10 +20,24 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _ID = re.compile(r"[0-9]{1,18}")
 
 
+class BastionFlask(Flask):
+    """Flask that logs each unhandled exception with the incident id its 500 shows."""
+
+    def log_exception(self, exc_info) -> None:
+        g.incident_id = secrets.token_hex(6)
+        self.logger.error(
+            "Exception on %s [%s], incident %s",
+            request.path,
+            request.method,
+            g.incident_id,
+            exc_info=exc_info,
+        )
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the application from ``settings``, loading them when none are given."""
     settings = settings or load_settings()
-    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app = BastionFlask(__name__, instance_path=str(settings.instance_path))
     Bastion(app, settings)
 
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url

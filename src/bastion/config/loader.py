@@ -246,6 +246,19 @@ def _check_rules(
         )
 
     problems += _check_fallbacks(values, origins, profile)
+    if (
+        profile == "production"
+        and values.get("TRUSTED_HOSTS") is None
+        and "TRUSTED_HOSTS" not in _failed(values)
+    ):
+        problems.append(
+            Problem(
+                "TRUSTED_HOSTS",
+                origins["TRUSTED_HOSTS"],
+                "is required in production; list the host names the site answers "
+                "to, e.g. TRUSTED_HOSTS=example.com,www.example.com.",
+            )
+        )
     if profile == "production" and values.get("DATABASE_URL") is None:
         logger.warning(
             "Production is running on SQLite (DATABASE_PATH): one server only, writes "

@@ -164,3 +164,31 @@ def key_list(value: str) -> tuple[str, ...]:
     for key in keys:
         parse_key(key)
     return keys
+
+
+@expects("comma-separated host names; a leading dot allows subdomains")
+def host_list(value: str) -> tuple[str, ...]:
+    """Read host names such as ``example.com,.example.org`` (no ports, no schemes)."""
+    hosts = tuple(host.strip(_BLANKS).lower() for host in value.split(","))
+    if any(not host for host in hosts):
+        raise ValueError("has an empty entry; separate host names with single commas")
+
+    for host in hosts:
+        name = host.removeprefix(".").strip("[]")
+        try:
+            ipaddress.ip_address(name)
+            continue
+        except ValueError:
+            pass
+        if not _HOSTNAME.fullmatch(name):
+            raise ValueError(
+                "must list host names without scheme, port or path, "
+                "such as example.com,www.example.com"
+            )
+    return hosts
+
+
+@expects("text without line breaks, e.g. a URL path")
+def optional_text(value: str) -> str:
+    """Read a short single line of text."""
+    return text(2048)(value)

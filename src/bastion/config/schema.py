@@ -110,6 +110,49 @@ SETTINGS: tuple[Setting, ...] = (
         "Shortest password accepted at registration and password change.",
     ),
     Setting(
+        "TRUSTED_HOSTS",
+        parsers.host_list,
+        None,
+        "Host names the site answers to; any other Host header gets 400. "
+        "Required in production.",
+        profile_defaults={
+            "development": ("localhost", "127.0.0.1", "::1"),
+            "testing": ("localhost",),
+        },
+    ),
+    Setting(
+        "TRUSTED_PROXY_HOPS",
+        parsers.integer(0, 10),
+        0,
+        "Proxies in front of the app whose X-Forwarded-For/Proto/Host are believed "
+        "(0: none).",
+    ),
+    Setting(
+        "FORCE_HTTPS",
+        parsers.parse_bool,
+        False,
+        "Redirect plain-http requests to https with a 301 (health checks exempt).",
+        profile_defaults={"production": True},
+    ),
+    Setting(
+        "HSTS_PRELOAD",
+        parsers.parse_bool,
+        False,
+        "Add preload to Strict-Transport-Security (production only).",
+    ),
+    Setting(
+        "CSP_REPORT_ONLY",
+        parsers.parse_bool,
+        False,
+        "Send the CSP as Report-Only: violations are reported, not blocked.",
+    ),
+    Setting(
+        "CSP_REPORT_URI",
+        parsers.optional_text,
+        None,
+        "Where browsers send CSP violation reports (report-uri), e.g. /csp-reports.",
+    ),
+    Setting(
         "MAX_CONTENT_LENGTH",
         parsers.integer(1024, 1024**3),
         1024 * 1024,

@@ -6,7 +6,7 @@ from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from bastion.app.extensions import db, login_manager
 
@@ -23,11 +23,17 @@ _PLAIN_PAGE = (
 
 def register_error_handlers(app: Flask) -> None:
     """Attach the handlers for CSRF failures, HTTP errors, outages and crashes."""
+    app.register_error_handler(SecurityError, _untrusted_host)
     app.register_error_handler(CSRFError, _csrf_failed)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(PoolTimeoutError, _database_unavailable)
     app.register_error_handler(InternalServerError, _server_error)
+
+
+def _untrusted_host(error: SecurityError):
+    # No URL can be built for a Host that is not ours, so this page links nowhere.
+    return render_template("errors/host.html"), 400
 
 
 def _csrf_failed(error: CSRFError):
@@ -59,7 +65,13 @@ def _database_unavailable(error: Exception):
 
 def _server_error(error: InternalServerError):
     _roll_back()
-    return _page("errors/http.html", 500, title="Something went wrong")
+    return _page(
+        "errors/http.html",
+        500,
+        title="Something went wrong",
+        detail="Please try again later. If it keeps happening, tell us this "
+        f"incident id: {g.get('incident_id', 'unknown')}.",
+    )
 
 
 def _roll_back() -> None:

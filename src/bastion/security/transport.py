@@ -1,0 +1,50 @@
+"""HTTPS and proxies: trust X-Forwarded-* only from declared hops, redirect to https.
+
+Behind a proxy, the scheme, host and client address arrive in X-Forwarded-* headers,
+which any client can also send. They are believed only through TRUSTED_PROXY_HOPS
+proxies; with 0, the default, they are ignored.
+"""
+
+import logging
+
+from flask import Flask, redirect, request
+from werkzeug.exceptions import SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from bastion.config import Settings
+from bastion.logs.redaction import for_log
+
+logger = logging.getLogger(__name__)
+
+EXEMPT_PREFIXES = ("/health/",)
+
+
+def init_transport(app: Flask, settings: Settings) -> None:
+    """Set up proxy trust, the Host check and the https redirect for ``app``."""
+    hops = settings.trusted_proxy_hops
+    if hops:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
+
+    app.config["TRUSTED_HOSTS"] = (
+        list(settings.trusted_hosts) if settings.trusted_hosts else None
+    )
+    app.before_request(_refuse_untrusted_host)
+    if settings.force_https:
+        app.before_request(_redirect_to_https)
+
+
+def _refuse_untrusted_host() -> None:
+    # Flask found the Host untrusted while routing; stop here, before any other hook
+    # builds a URL from it.
+    if isinstance(request.routing_exception, SecurityError):
+        logger.info("Host rejected: %s", for_log(request.environ.get("HTTP_HOST", "")))
+        raise request.routing_exception
+
+
+def _redirect_to_https():
+    if request.is_secure or request.path.startswith(EXEMPT_PREFIXES):
+        return None
+
+    return redirect(request.url.replace("http://", "https://", 1), code=301)
