@@ -22,6 +22,7 @@ PASSWORD_UNPRINTABLE = "Use printable characters only, no tabs or line breaks."
 PASSWORDS_DIFFER = "The two passwords do not match."
 
 _CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+')
+_NONCE = re.compile(r'nonce="[^"]+"')
 
 
 def _user_count(app) -> int:
@@ -47,8 +48,10 @@ def _signed_in(client) -> bool:
 
 
 def _page_without(response, name: str) -> str:
-    # The CSRF token and the typed username are the only parts allowed to differ.
+    # The CSRF token, the CSP nonce and the typed username are the only parts
+    # allowed to differ.
     page = _CSRF_VALUE.sub(r"\1TOKEN", response.get_data(as_text=True))
+    page = _NONCE.sub('nonce="NONCE"', page)
     return page.replace(f'value="{name}"', 'value="NAME"')
 
 

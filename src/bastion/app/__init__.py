@@ -62,7 +62,10 @@ def _init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to open that page."
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "basic"
+    # Sessions are checked against their server-side record on every request, which
+    # Flask-Login's IP-and-agent fingerprint would only duplicate (and it trusts
+    # X-Forwarded-For from anyone).
+    login_manager.session_protection = None
 
     @login_manager.user_loader
     def load_user(user_id: object) -> User | None:

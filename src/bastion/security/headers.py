@@ -83,38 +83,45 @@ def csp(**directives: str) -> Callable:
 def init_headers(app: Flask, settings: Settings) -> None:
     """Add the security headers to every response of ``app``."""
     app.jinja_env.globals["csp_nonce"] = csp_nonce
-    header_name = (
+    csp_header = (
         "Content-Security-Policy-Report-Only"
         if settings.csp_report_only
         else "Content-Security-Policy"
     )
     report_uri = settings.csp_report_uri
-    hsts = None
+    default_policy = _render_policy(DEFAULT_CSP, report_uri)
+    fixed = list(STATIC_HEADERS.items())
     if settings.profile == "production":
         hsts = f"max-age={HSTS_MAX_AGE_SECONDS}; includeSubDomains"
         if settings.hsts_preload:
             hsts += "; preload"
+        fixed.append(("Strict-Transport-Security", hsts))
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        response.headers[header_name] = _policy(report_uri)
-        for name, value in STATIC_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if hsts:
-            response.headers["Strict-Transport-Security"] = hsts
+        # This runs on every response, so the work is done once above: a policy with
+        # a nonce slot, and a list of fixed headers added in one step.
+        override = _view_policy()
+        policy = (
+            default_policy
+            if override is None
+            else _render_policy({**DEFAULT_CSP, **override}, report_uri)
+        )
+        headers = response.headers
+        headers[csp_header] = policy.replace(NONCE, csp_nonce())
+        present = {name.lower() for name, _ in headers}
+        headers.extend([pair for pair in fixed if pair[0].lower() not in present])
         return response
 
 
-def _policy(report_uri: str | None) -> str:
-    directives = dict(DEFAULT_CSP)
-    view = (
-        current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    )
-    directives.update(getattr(view, "bastion_csp", {}))
-    if report_uri:
-        directives["report-uri"] = report_uri
+def _view_policy() -> dict[str, str] | None:
+    if request.endpoint is None:
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(view, "bastion_csp", None)
 
-    nonce = csp_nonce()
-    return "; ".join(
-        f"{name} {value.replace(NONCE, nonce)}" for name, value in directives.items()
-    )
+
+def _render_policy(directives: dict[str, str], report_uri: str | None) -> str:
+    if report_uri:
+        directives = {**directives, "report-uri": report_uri}
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
