@@ -10,7 +10,6 @@ from bastion.config import Settings, load_settings
 from bastion.logs.setup import configure_logging
 from bastion.security.cookies import cookie_config
 from bastion.security.headers import init_headers
-from bastion.security.remember import init_remember_rotation
 from bastion.security.transport import init_transport
 
 logger = logging.getLogger(__name__)
@@ -40,7 +39,6 @@ class Bastion:
         # Transport first: the Host check and https redirect run before any other hook.
         init_transport(app, settings)
         self.csrf.init_app(app)
-        init_remember_rotation(app)
         init_headers(app, settings)
 
         app.cli.add_command(toolkit_group("bastion"))

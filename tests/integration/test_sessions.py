@@ -331,3 +331,97 @@ def test_hash_is_upgraded_when_parameters_rise(make_app, tmp_path):
         new_hash = db.session.scalar(select(User.password_hash))
     assert "m=20480,t=3" in new_hash
     assert login(strong.test_client(), "upgraded").status_code == 302
+
+
+def test_signed_cookie_without_a_session_record_opens_nothing(app, client):
+    """A validly signed cookie naming a real user but no record is anonymous."""
+    from flask.sessions import SecureCookieSessionInterface
+
+    register(client, "legacy")
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    forged = app.test_client()
+    forged.set_cookie("session", serializer.dumps({"_user_id": "1", "_fresh": True}))
+
+    assert forged.get("/account").status_code == 302
+
+
+def test_flask_login_remember_cookie_opens_nothing(app, client):
+    """Flask-Login's own remember-me format, validly signed, is not honoured."""
+    from flask_login.utils import encode_cookie
+
+    register(client, "oldstyle")
+    with app.test_request_context():
+        cookie = encode_cookie("1")
+    forged = app.test_client()
+    forged.set_cookie("remember", cookie)
+
+    assert forged.get("/account").status_code == 302
+
+
+def test_remember_me_restore_is_not_a_recent_password_entry(app, client):
+    """A device signed in by remember-me must enter the password for sensitive acts."""
+    register(client, "restored")
+    _sign_in(client, "restored", remember=True)
+    thief = app.test_client()
+    _copy_cookies(client, thief, "remember")
+
+    token = csrf_token(thief, "/account/sessions")
+    response = thief.post(
+        "/account/sessions/end-others",
+        data={"csrf_token": token},
+        headers={"Referer": "http://localhost/account/sessions"},
+    )
+
+    assert response.headers["Location"].startswith("/account/reauth")
+    assert client.get("/account").status_code in (200, 302)
+
+
+def test_remember_token_changes_each_time_it_is_used(app, client):
+    """Using a remember-me cookie replaces it; the old copy then opens nothing."""
+    register(client, "rotating")
+    _sign_in(client, "rotating", remember=True)
+    first = app.test_client()
+    _copy_cookies(client, first, "remember")
+    copy_of_old = app.test_client()
+    _copy_cookies(client, copy_of_old, "remember")
+
+    assert first.get("/account").status_code == 200
+    assert first.get_cookie("remember").value != client.get_cookie("remember").value
+    assert copy_of_old.get("/account").status_code == 302
+
+
+def test_ending_this_session_from_the_list_clears_site_data(app, client):
+    """Ending one's own session from the list also sends Clear-Site-Data."""
+    register(client, "selfender")
+    _sign_in(client, "selfender")
+    with app.app_context():
+        own_id = db.session.scalar(select(UserSession.id))
+
+    token = csrf_token(client, "/account/sessions")
+    response = client.post(
+        f"/account/sessions/{own_id}/end", data={"csrf_token": token}
+    )
+
+    assert response.headers["Clear-Site-Data"] == '"cookies", "storage"'
+    assert client.get("/account").status_code == 302
+
+
+def test_sign_in_that_raced_a_password_change_is_withdrawn(app, client, monkeypatch):
+    """A sign-in checked against the old hash never outlives a password change."""
+    from bastion.app.auth import routes
+
+    register(client, "racer2")
+    real_upgrade = routes._upgrade_hash
+
+    def change_password_meanwhile(user, password):
+        checked = real_upgrade(user, password)
+        user.password_hash = app.extensions["passwords"].hash(STRONG)
+        db.session.commit()
+        return checked
+
+    monkeypatch.setattr(routes, "_upgrade_hash", change_password_meanwhile)
+    response = _sign_in(client, "racer2")
+
+    assert response.status_code == 200
+    assert "Invalid username or password." in response.text
+    assert _session_count(app) == 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, g, request
 
+from bastion.app import sessions
 from bastion.app.extensions import db, login_manager, migrate
 from bastion.app.passwords import Passwords
 from bastion.app.sessions import init_sessions
@@ -69,11 +70,15 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: object) -> User | None:
-        # The id comes from a signed cookie, but check its shape anyway: "²" passes
-        # isdigit() and then fails int().
-        if not isinstance(user_id, str) or not _ID.fullmatch(user_id):
+        # Only a session record checked on this request signs anyone in. A signed
+        # cookie naming a user but no record (one from before server-side sessions,
+        # or Flask-Login's own remember-me format) opens nothing.
+        record = sessions.current()
+        if record is None or not isinstance(user_id, str):
             return None
-        return db.session.get(User, int(user_id))
+        if not _ID.fullmatch(user_id) or int(user_id) != record.user_id:
+            return None
+        return record.user
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -9,12 +9,13 @@ import hashlib
 import logging
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from bastion.app.extensions import db
 from bastion.app.models import User, UserSession, as_utc, utc_now
@@ -27,6 +28,8 @@ SESSION_EXPIRED = "Your session expired. Please sign in again."
 # Writing last_seen_at on every request would make every page a write.
 TOUCH_INTERVAL = timedelta(seconds=60)
 _REMEMBER_SALT = "bastion.remember"
+# authenticated_at of a session restored from remember-me: no password was entered.
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 _UNCHECKED_ENDPOINTS = frozenset({"static", "health.live", "health.ready"})
 
 
@@ -36,8 +39,13 @@ def init_sessions(app: Flask) -> None:
     app.after_request(_write_cookies)
 
 
-def start(user: User, remember: bool) -> UserSession:
-    """Begin a new sign-in: a new row and a new token, nothing carried over."""
+def start(user: User, remember: bool, verified_hash: str) -> UserSession | None:
+    """Begin a new sign-in: a new row and a new token, nothing carried over.
+
+    ``verified_hash`` is the password hash the password was checked against. If a
+    password change committed meanwhile, the new row is withdrawn and None returned,
+    so a sign-in with the old password never outlives the change.
+    """
     now = utc_now()
     settings = _settings()
     record = UserSession(
@@ -58,6 +66,13 @@ def start(user: User, remember: bool) -> UserSession:
     token = _assign_new_token(record)
     db.session.add(record)
     db.session.commit()
+    db.session.refresh(user)
+    if user.password_hash != verified_hash:
+        db.session.delete(record)
+        db.session.commit()
+        g.pop("remember_token", None)
+        return None
+
     _bind(user, record, token)
     return record
 
@@ -90,13 +105,14 @@ def end(user: User, session_id: int) -> bool:
     return result.rowcount > 0
 
 
-def end_all(user: User, keep: UserSession | None = None) -> int:
-    """End every session of ``user`` except ``keep``; return how many ended."""
+def end_all(user: User, keep_id: int | None = None, commit: bool = True) -> int:
+    """End every session of ``user`` except the one with ``keep_id``; say how many."""
     statement = delete(UserSession).where(UserSession.user_id == user.id)
-    if keep is not None:
-        statement = statement.where(UserSession.id != keep.id)
+    if keep_id is not None:
+        statement = statement.where(UserSession.id != keep_id)
     result = db.session.execute(statement)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return result.rowcount
 
 
@@ -121,8 +137,9 @@ def recently_authenticated() -> bool:
     return utc_now() - as_utc(record.authenticated_at) < window
 
 
-def mark_authenticated(forget_remember: bool = False) -> None:
-    """Record a fresh password entry; a new token, as for any change of privilege."""
+def mark_authenticated(forget_remember: bool = False) -> bool:
+    """Record a fresh password entry and issue a new token, as for any change of
+    privilege. Returns False, signed out, when another request ended this session."""
     record = current()
     record.authenticated_at = utc_now()
     if forget_remember:
@@ -131,8 +148,24 @@ def mark_authenticated(forget_remember: bool = False) -> None:
         g.clear_remember = True
 
     token = _assign_new_token(record)
-    db.session.commit()
+    if not _commit_unless_ended():
+        return False
     _bind(record.user, record, token)
+    return True
+
+
+def _commit_unless_ended() -> bool:
+    # Another request (sign out everywhere, a password change) may delete this row
+    # between reading and writing it; that ends this session rather than failing.
+    try:
+        db.session.commit()
+    except (StaleDataError, ObjectDeletedError):
+        db.session.rollback()
+        session.clear()
+        logout_user()
+        g.pop("user_session", None)
+        return False
+    return True
 
 
 def describe_device(user_agent: str) -> str:
@@ -217,17 +250,20 @@ def _load_session():
             select(UserSession).where(UserSession.token_hash == _hash(token))
         )
         state = _state(record, now) if record is not None else "revoked"
-        if state == "valid":
-            _touch(record, now)
+        if state == "valid" and _touch(record, now):
             g.user_session = record
             return None
 
         expired = state in ("expired", "rememberable")
         if state == "expired":
             db.session.delete(record)
-            db.session.commit()
+            _commit_unless_ended()
         session.clear()
         logout_user()
+    elif "_user_id" in session:
+        # A signed cookie naming a user but no session record: an old or forged
+        # format. It opens nothing; drop it.
+        session.clear()
 
     if _restore_from_remember_cookie(now):
         return None
@@ -241,10 +277,11 @@ def _load_session():
     return None
 
 
-def _touch(record: UserSession, now: datetime) -> None:
+def _touch(record: UserSession, now: datetime) -> bool:
     if now - as_utc(record.last_seen_at) >= TOUCH_INTERVAL:
         record.last_seen_at = now
-        db.session.commit()
+        return _commit_unless_ended()
+    return True
 
 
 def _restore_from_remember_cookie(now: datetime) -> bool:
@@ -270,17 +307,21 @@ def _restore_from_remember_cookie(now: datetime) -> bool:
         g.clear_remember = True
         return False
 
-    # A new session token for the remembered device; its password entry stays old,
-    # so sensitive actions still ask for the password.
+    # A new session token, and a new remember-me token: a stolen copy of the old
+    # cookie stops working once either holder uses theirs. No password was typed,
+    # so sensitive actions must ask for it.
     lifetime = timedelta(hours=_settings().session_lifetime_hours)
     record.created_at = record.last_seen_at = now
+    record.authenticated_at = _NEVER
     record.expires_at = min(now + lifetime, as_utc(record.remember_until))
+    record.ip_address = (request.remote_addr or "unknown")[:45]
+    record.device = describe_device(request.user_agent.string)
     token = _assign_new_token(record)
-    db.session.commit()
-    _bind(record.user, record, token)
-    # Re-sign the cookie with the current key, so a rotated-away key can be dropped.
-    g.remember_token = remember_token
+    g.remember_token = _new_remember_token(record)
     g.remember_until = as_utc(record.remember_until)
+    if not _commit_unless_ended():
+        return False
+    _bind(record.user, record, token)
     logger.info("Signed in user id=%s from a remember-me cookie.", record.user_id)
     return True
 

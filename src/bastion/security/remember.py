@@ -1,5 +1,9 @@
 """Keep Flask-Login's remember-me cookies valid across a SECRET_KEY rotation.
 
+Opt-in, for apps that use Flask-Login's own remember-me: call
+``init_remember_rotation(app)`` after ``Bastion(app)``. Bastion's reference app keeps
+remember-me records on the server instead and does not use this.
+
 Flask-Login signs the remember-me cookie with ``SECRET_KEY`` alone and ignores
 ``SECRET_KEY_FALLBACKS``, so rotating the key would sign out everyone who ticked
 "remember me". Before each request, a cookie that only an earlier key can verify is

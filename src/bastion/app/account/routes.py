@@ -18,7 +18,6 @@ from bastion.app import sessions
 from bastion.app.account import bp
 from bastion.app.account.forms import ChangePasswordForm, ConfirmForm, ReauthForm
 from bastion.app.auth.redirects import safe_next
-from bastion.app.extensions import db
 from bastion.app.password_policy import password_problem
 from bastion.logs.redaction import for_log
 
@@ -66,7 +65,8 @@ def reauth():
     form = ReauthForm()
     if form.validate_on_submit():
         if _passwords().verify(current_user.password_hash, form.password.data):
-            sessions.mark_authenticated()
+            if not sessions.mark_authenticated():
+                return redirect(url_for("auth.login"))
             logger.info("User id=%s re-entered their password.", current_user.id)
             return redirect(safe_next(request.args.get("next")))
         logger.info("Re-authentication failed for user id=%s.", current_user.id)
@@ -94,7 +94,9 @@ def end_session(session_id: int):
     this_session = sessions.current()
     if this_session is not None and this_session.id == session_id:
         sessions.end_current()
-        return redirect(url_for("main.home", **{"signed-out": "1"}))
+        response = redirect(url_for("main.home", **{"signed-out": "1"}))
+        response.headers["Clear-Site-Data"] = '"cookies", "storage"'
+        return response
 
     if sessions.end(current_user, session_id):
         logger.info("User id=%s ended session id=%s.", current_user.id, session_id)
@@ -107,7 +109,7 @@ def end_session(session_id: int):
 @reauth_required
 def end_other_sessions():
     """Sign out every other device, this one stays signed in."""
-    ended = sessions.end_all(current_user, keep=sessions.current())
+    ended = sessions.end_all(current_user, keep_id=sessions.current().id)
     logger.info("User id=%s ended %d other session(s).", current_user.id, ended)
     flash(f"Signed out {ended} other session(s).", "success")
     return redirect(url_for("account.sessions_page"))
@@ -136,10 +138,14 @@ def change_password():
         form.new_password.errors.append(problem)
         return render_template("account/password.html", form=form)
 
+    # One transaction for the new hash and the end of every other session, so a
+    # concurrent change cannot leave one half done.
+    this_session_id = sessions.current().id
     current_user.password_hash = _passwords().hash(form.new_password.data)
-    db.session.commit()
-    ended = sessions.end_all(current_user, keep=sessions.current())
-    sessions.mark_authenticated(forget_remember=True)
+    ended = sessions.end_all(current_user, keep_id=this_session_id, commit=False)
+    if not sessions.mark_authenticated(forget_remember=True):
+        logger.info("Password change for a session ended meanwhile; nothing saved.")
+        return redirect(url_for("auth.login"))
     logger.info(
         "Password changed for user id=%s username=%s; %d other session(s) ended.",
         current_user.id,

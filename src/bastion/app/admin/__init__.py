@@ -57,8 +57,8 @@ def users():
 def end_user_sessions(user_id: int):
     """End every session of one user, the admin's own included if it is them."""
     user = db.session.get(User, user_id) or abort(404)
-    keep = sessions.current() if user.id == current_user.id else None
-    ended = sessions.end_all(user, keep=keep)
+    keep_id = sessions.current().id if user.id == current_user.id else None
+    ended = sessions.end_all(user, keep_id=keep_id)
     logger.info(
         "Admin id=%s ended %d session(s) of user id=%s.",
         current_user.id,

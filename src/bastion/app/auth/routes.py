@@ -79,21 +79,25 @@ def login():
         form.password.errors.append(SIGN_IN_FAILED)
         return render_template("auth/login.html", form=form)
 
-    _upgrade_hash(user, form.password.data)
-    sessions.start(user, remember=form.remember.data)
+    verified_hash = _upgrade_hash(user, form.password.data)
+    if sessions.start(user, form.remember.data, verified_hash) is None:
+        logger.info("Sign-in for user id=%s raced a password change; refused.", user.id)
+        form.password.errors.append(SIGN_IN_FAILED)
+        return render_template("auth/login.html", form=form)
     logger.info(
         "Sign-in succeeded for user id=%s username=%s", user.id, for_log(username)
     )
     return redirect(safe_next(request.args.get("next")))
 
 
-def _upgrade_hash(user: User, password: str) -> None:
-    # Raised argon2 parameters reach each stored hash at its owner's next sign-in.
+def _upgrade_hash(user: User, password: str) -> str:
+    """Rehash with the current argon2 parameters if they rose; return the hash."""
     passwords = _passwords()
     if passwords.needs_update(user.password_hash):
         user.password_hash = passwords.hash(password)
         db.session.commit()
         logger.info("Upgraded the password hash of user id=%s.", user.id)
+    return user.password_hash
 
 
 def _find_user(username: str) -> User | None:
