@@ -85,15 +85,15 @@ def test_weak_password_is_refused_with_its_reason(password, username, message):
     "password",
     [
         PASSWORD,
-        "a" * 12,
-        "a" * 128,
+        "x9!kQ2#vLm8p",
+        ("quiet harbor lantern violet 42 " * 5)[:128],
         "the quiet lighthouse keeper counts seventeen gulls before dawn",
         "   spaces around it   ",
         "pässwörd 密码 long enough",
         "می\u200cخواهم رمز عبور",
         "family 👨\u200d👩\u200d👧 passphrase",
         "password manager rocks",
-        "ﬃ" * 4,
+        "ﬃ jade ﬃ kiln",
     ],
     ids=[
         "helpers-password",
@@ -123,13 +123,14 @@ def test_minimum_length_comes_from_the_caller():
     """The shortest length allowed is the one passed in, and the message says it."""
     message = "Use at least 16 characters; a few words work well."
 
-    assert password_problem("x" * 15 + "y", None, 16) is None
-    assert password_problem("x" * 14 + "y", None, 16) == message
+    assert password_problem("x9!kQ2#vLm8pT4w%", None, 16) is None
+    assert password_problem("x9!kQ2#vLm8pT4w", None, 16) == message
 
 
 def test_length_is_counted_after_normalising():
     """A character NFKC writes as several counts as several, up to the maximum."""
-    assert password_problem("ﬃ" * 4, None, 12) is None
+    assert password_problem("ﬃ jade ﬃ kiln", None, 12) is None
+    assert password_problem("ﬃ jade ﬃ kil", None, 13) is None
     assert password_problem("ﬃ" * 43, None, 12) == TOO_LONG
 
 
@@ -199,3 +200,33 @@ def test_hash_needs_update_when_parameters_rise(make_settings, raised):
 def test_unreadable_hash_needs_update(make_settings):
     """A stored value that is not an argon2 hash is reported for replacement."""
     assert Passwords(make_settings()).needs_update("not a hash")
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "aaaaaaaaaaaa",
+        "abcdefghijkl",
+        "qwertyuiopas",
+        "!!!!!!!!!!!!",
+        "abababababab",
+        "aaaaaaaaaaaaaaa1",
+        " " * 12,
+        "\u3000" * 12,
+        "hunter2hunter2",
+    ],
+)
+def test_easily_guessed_patterns_are_refused(password):
+    """Repeats, sequences and keyboard runs are refused though not on the list."""
+    problem = password_problem(password, None, 12)
+
+    assert problem is not None
+    assert problem.startswith(("This password is too easy to guess.", "This password"))
+
+
+@pytest.mark.parametrize(
+    "password", ["password\u200b1234", "pass\u00adword12345", "\u200b" * 12 + "x"]
+)
+def test_invisible_characters_do_not_hide_a_weak_password(password):
+    """Zero-width spaces and soft hyphens are ignored when judging a password."""
+    assert password_problem(password, None, 12) is not None

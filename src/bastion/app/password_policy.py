@@ -9,6 +9,14 @@ offline, compared after case folding and also without spaces. A common password
 repeated ("qwertyqwerty") or followed by only digits and symbols ("password1234",
 "Password!!!!!") counts as common too, as attackers try those variants next. Other
 changes, such as letters swapped for digits inside a word, are not caught.
+Invisible format characters (zero-width spaces, soft hyphens) are ignored when
+comparing, so "pass\u200bword" is as common as "password".
+
+Last, zxcvbn's estimator must rate the password at least "safely unguessable"
+(score 3, about 10^8 guesses): the list alone misses repeats ("aaaaaaaaaaaa"),
+sequences ("abcdefghijkl") and keyboard runs, which its pattern matchers catch.
+That is a measure of guessability, not a composition rule: any long enough
+phrase passes.
 """
 
 import functools
@@ -33,6 +41,8 @@ COMMON_VARIANT = (
     "attackers try those early. Choose another."
 )
 CONTAINS_USERNAME = "Don't include your username in your password."
+# zxcvbn's scale: 3 is "safely unguessable" (about 10^8 guesses or more).
+MIN_SCORE = 3
 
 # Control characters, lone surrogates, and line and paragraph separators. Format
 # characters stay allowed: Persian text and emoji sequences need zero-width joiners.
@@ -63,7 +73,29 @@ def password_problem(
     if any(unicodedata.category(char) in _REFUSED_CATEGORIES for char in password):
         return UNPRINTABLE
 
-    return _common_problem(password) or _username_problem(password, username)
+    return (
+        _common_problem(password)
+        or _username_problem(password, username)
+        or _guessability_problem(password, username)
+    )
+
+
+def _guessability_problem(password: str, username: str | None) -> str | None:
+    from zxcvbn import zxcvbn
+
+    visible = _without_invisible(password)
+    estimate = zxcvbn(visible, user_inputs=[username] if username else [],
+                      max_length=PASSWORD_MAX_LENGTH)  # fmt: skip
+    if estimate["score"] >= MIN_SCORE:
+        return None
+
+    warning = estimate["feedback"]["warning"]
+    reason = f" {warning.rstrip('.')}." if warning else ""
+    return f"This password is too easy to guess.{reason} Add another word or two."
+
+
+def _without_invisible(text: str) -> str:
+    return "".join(char for char in text if unicodedata.category(char) != "Cf")
 
 
 def _common_problem(password: str) -> str | None:
@@ -93,7 +125,7 @@ def _username_problem(password: str, username: str | None) -> str | None:
 
 
 def _comparable_forms(password: str) -> set[str]:
-    folded = password.casefold()
+    folded = _without_invisible(password).casefold()
     return {folded, "".join(folded.split())}
 
 
