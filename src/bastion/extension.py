@@ -10,6 +10,7 @@ from bastion.config import Settings, load_settings
 from bastion.logs.setup import configure_logging
 from bastion.security.cookies import cookie_config
 from bastion.security.headers import init_headers
+from bastion.security.ratelimit import init_rate_limits
 from bastion.security.transport import init_transport
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class Bastion:
         # Transport first: the Host check and https redirect run before any other hook.
         init_transport(app, settings)
         self.csrf.init_app(app)
+        init_rate_limits(app, settings)
         init_headers(app, settings)
 
         app.cli.add_command(toolkit_group("bastion"))

@@ -157,7 +157,11 @@ def _parse_all(
     for setting in SETTINGS:
         found = raw.get(setting.name)
         if found is None:
-            values[setting.name] = setting.default_for(profile)
+            default = setting.default_for(profile)
+            # A secret is a Secret wherever it came from, its default included.
+            if setting.secret and default is not None:
+                default = _as_secret(default)
+            values[setting.name] = default
             origins[setting.name] = _default_origin(setting, profile)
             continue
 

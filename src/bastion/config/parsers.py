@@ -192,3 +192,26 @@ def host_list(value: str) -> tuple[str, ...]:
 def optional_text(value: str) -> str:
     """Read a short single line of text."""
     return text(2048)(value)
+
+
+@expects("rate limits such as '10 per minute; 50 per hour'")
+def rate_limits(value: str) -> str:
+    """Read rate limits in the notation of the limits library."""
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(
+            "must be limits such as '10 per minute; 50 per hour'"
+        ) from None
+    return value.strip(_BLANKS)
+
+
+@expects("memory:// or redis://host:6379/0")
+def storage_url(value: str) -> str:
+    """Read where rate-limit counters live: in memory, or in Redis."""
+    stripped = text(2048)(value).strip(_BLANKS)
+    if not stripped.startswith(("memory://", "redis://", "rediss://")):
+        raise ValueError("must start with memory://, redis:// or rediss://")
+    return stripped

@@ -153,6 +153,33 @@ SETTINGS: tuple[Setting, ...] = (
         "Where browsers send CSP violation reports (report-uri), e.g. /csp-reports.",
     ),
     Setting(
+        "RATELIMIT_STORAGE_URL",
+        parsers.storage_url,
+        "memory://",
+        "Where rate-limit counters live. memory:// counts per worker; use "
+        "redis://host:6379/0 to share them across workers and servers.",
+        secret=True,
+        show=mask_database_url,
+    ),
+    Setting(
+        "RATELIMIT_SIGN_IN_PER_IP",
+        parsers.rate_limits,
+        "60 per minute; 600 per hour",
+        "Sign-in attempts allowed from one client address.",
+    ),
+    Setting(
+        "RATELIMIT_SIGN_IN_PER_ACCOUNT",
+        parsers.rate_limits,
+        "10 per minute; 60 per hour",
+        "Sign-in attempts allowed for one username, from anywhere.",
+    ),
+    Setting(
+        "RATELIMIT_PASSWORD_CHECKS",
+        parsers.rate_limits,
+        "10 per 10 minutes",
+        "Password re-entries and password changes allowed per signed-in user.",
+    ),
+    Setting(
         "MAX_CONTENT_LENGTH",
         parsers.integer(1024, 1024**3),
         1024 * 1024,

@@ -20,6 +20,7 @@ from bastion.app.account.forms import ChangePasswordForm, ConfirmForm, ReauthFor
 from bastion.app.auth.redirects import safe_next
 from bastion.app.password_policy import password_problem
 from bastion.logs.redaction import for_log
+from bastion.security.ratelimit import password_check_limits
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def overview():
 
 @bp.route("/reauth", methods=["GET", "POST"])
 @login_required
+@password_check_limits
 def reauth():
     """Ask for the password again, then go back to where the user was."""
     form = ReauthForm()
@@ -117,6 +119,7 @@ def end_other_sessions():
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@password_check_limits
 def change_password():
     """Change the password; every other session ends, remember-me is revoked."""
     form = ChangePasswordForm()

@@ -22,6 +22,7 @@ from bastion.app.extensions import db
 from bastion.app.models import USERNAME_MAX_LENGTH, User, username_matches
 from bastion.app.passwords import Passwords
 from bastion.logs.redaction import for_log
+from bastion.security.ratelimit import sign_in_limits
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@sign_in_limits
 def login():
     """Sign in, then go to ``next`` when it is a path on this site."""
     if current_user.is_authenticated:
