@@ -41,7 +41,6 @@ PERMISSIONS_POLICY = ", ".join(
         "microphone",
         "payment",
         "usb",
-        "interest-cohort",
     )
 )
 
@@ -91,11 +90,13 @@ def init_headers(app: Flask, settings: Settings) -> None:
     report_uri = settings.csp_report_uri
     default_policy = _render_policy(DEFAULT_CSP, report_uri)
     fixed = list(STATIC_HEADERS.items())
+    # RFC 6797: HSTS is sent over https only; over http it would be ignored anyway.
+    secure_fixed = list(fixed)
     if settings.profile == "production":
         hsts = f"max-age={HSTS_MAX_AGE_SECONDS}; includeSubDomains"
         if settings.hsts_preload:
             hsts += "; preload"
-        fixed.append(("Strict-Transport-Security", hsts))
+        secure_fixed.append(("Strict-Transport-Security", hsts))
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
@@ -110,7 +111,8 @@ def init_headers(app: Flask, settings: Settings) -> None:
         headers = response.headers
         headers[csp_header] = policy.replace(NONCE, csp_nonce())
         present = {name.lower() for name, _ in headers}
-        headers.extend([pair for pair in fixed if pair[0].lower() not in present])
+        wanted = secure_fixed if request.is_secure else fixed
+        headers.extend([pair for pair in wanted if pair[0].lower() not in present])
         return response
 
 

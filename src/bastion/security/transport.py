@@ -22,6 +22,7 @@ EXEMPT_PREFIXES = ("/health/",)
 def init_transport(app: Flask, settings: Settings) -> None:
     """Set up proxy trust, the Host check and the https redirect for ``app``."""
     hops = settings.trusted_proxy_hops
+    app.wsgi_app = _LowerCaseHost(app.wsgi_app)
     if hops:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
@@ -33,6 +34,19 @@ def init_transport(app: Flask, settings: Settings) -> None:
     app.before_request(_refuse_untrusted_host)
     if settings.force_https:
         app.before_request(_redirect_to_https)
+
+
+class _LowerCaseHost:
+    """Lower-case the Host header: host names ignore case, Werkzeug's check does not."""
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        host = environ.get("HTTP_HOST")
+        if host:
+            environ["HTTP_HOST"] = host.lower()
+        return self.wsgi_app(environ, start_response)
 
 
 def _refuse_untrusted_host() -> None:
