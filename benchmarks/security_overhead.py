@@ -6,6 +6,10 @@ its production profile behind one trusted proxy hop (wrk sends the proxy's
 X-Forwarded-Proto), so headers, nonce, host check, proxy handling, the https
 check and session bookkeeping are all on the measured path.
 
+The servers are pinned to the first CPU and wrk to the second (taskset), so the
+load generator does not steal the servers' time; on a two-core machine that means
+one worker each, the same for both apps.
+
 Run: ``.venv/bin/python benchmarks/security_overhead.py`` (needs Debian's wrk;
 not part of ``make test``). Options: ``--rounds N --seconds S --connections C``.
 """
@@ -25,7 +29,9 @@ import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-WORKERS = "2"
+WORKERS = "1"
+SERVER_CPU = "0"
+LOAD_CPU = "1"
 
 
 def _free_port() -> int:
@@ -50,7 +56,10 @@ def _start(
     command: list[str], environ: dict[str, str], folder: Path
 ) -> subprocess.Popen:
     log = (folder / "server.log").open("a")
-    return subprocess.Popen(command, cwd=folder, env=environ, stdout=log, stderr=log)
+    pinned = (
+        ["taskset", "-c", SERVER_CPU, *command] if shutil.which("taskset") else command
+    )
+    return subprocess.Popen(pinned, cwd=folder, env=environ, stdout=log, stderr=log)
 
 
 def _bastion(folder: Path, port: int) -> subprocess.Popen:
@@ -94,7 +103,9 @@ def _baseline(folder: Path, port: int) -> subprocess.Popen:
 
 
 def _wrk(url: str, seconds: int, connections: int, headers: list[str]) -> float:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if shutil.which("taskset"):
+        command = ["taskset", "-c", LOAD_CPU, *command]
     for header in headers:
         command += ["-H", header]
     output = subprocess.run(
