@@ -1,6 +1,7 @@
 """Helpers the tests share: real CSRF tokens and the account flows."""
 
 import re
+import socket
 
 from flask.testing import FlaskClient
 
@@ -34,18 +35,38 @@ def register(
     )
 
 
-def login(client: FlaskClient, username: str, password: str = PASSWORD, next_url=None):
+def login(
+    client: FlaskClient,
+    username: str,
+    password: str = PASSWORD,
+    next_url=None,
+    remember: bool = False,
+):
     """Submit the sign-in form with a real token, optionally with ``?next=``."""
     query = {"next": next_url} if next_url is not None else {}
     token = csrf_token(client, "/login")
-    return client.post(
-        "/login",
-        query_string=query,
-        data={"csrf_token": token, "username": username, "password": password},
-    )
+    data = {"csrf_token": token, "username": username, "password": password}
+    if remember:
+        data["remember"] = "y"
+    return client.post("/login", query_string=query, data=data)
 
 
 def logout(client: FlaskClient):
     """Press the sign-out button on the home page."""
     token = csrf_token(client, "/")
     return client.post("/logout", data={"csrf_token": token})
+
+
+def copy_cookies(source: FlaskClient, target: FlaskClient, *names: str) -> None:
+    """Give ``target`` the cookies ``names`` that ``source`` holds, as a thief would."""
+    for name in names:
+        cookie = source.get_cookie(name)
+        if cookie is not None:
+            target.set_cookie(name, cookie.value)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,8 @@ from urllib.parse import urlsplit
 from uuid import uuid4
 
 import pytest
+
+from tests.helpers import free_port
 
 try:
     from playwright.sync_api import (
@@ -105,12 +106,6 @@ class LiveServer:
     log: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _server_environment(folder: Path, port: int) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", ""),
@@ -171,7 +166,7 @@ def _stop(server: subprocess.Popen) -> None:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """Migrate a fresh SQLite file, then serve the app as ``bastion serve`` does."""
     folder = tmp_path_factory.mktemp("live-server")
-    port = _free_port()
+    port = free_port()
     environ = _server_environment(folder, port)
     _migrate(folder, environ)
 

@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -11,6 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -38,12 +39,6 @@ FORK_APP = textwrap.dedent(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get_json(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback)
         return json.loads(response.read())
@@ -63,7 +58,7 @@ def _wait_for(url: str, seconds: float = 20) -> None:
 def test_preloaded_workers_never_share_a_connection(tmp_path, postgres_url):
     """With preload_app, two workers each use their own PostgreSQL backends."""
     (tmp_path / "fork_app.py").write_text(FORK_APP, encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     environ = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(tmp_path),
@@ -103,7 +98,7 @@ def test_preloaded_workers_never_share_a_connection(tmp_path, postgres_url):
 
 def test_unreachable_database_at_start_exits_3(tmp_path):
     """Start-up retries for DB_STARTUP_WAIT_SECONDS, then exits 3 naming the host."""
-    port = _free_port()
+    port = free_port()
     environ = {
         "PATH": os.environ.get("PATH", ""),
         "APP_ENV": "development",

@@ -5,7 +5,7 @@ import secrets
 import pytest
 from itsdangerous import URLSafeSerializer
 
-from tests.helpers import PASSWORD, csrf_token, login, register
+from tests.helpers import PASSWORD, copy_cookies, csrf_token, login, register
 
 OLD_KEY = secrets.token_hex(32)
 NEW_KEY = secrets.token_hex(32)
@@ -24,20 +24,13 @@ def after(make_app):
     return make_app(SECRET_KEY=NEW_KEY, SECRET_KEY_FALLBACKS=OLD_KEY)
 
 
-def _carry_cookies(source, target, *names):
-    for name in names:
-        cookie = source.get_cookie(name)
-        if cookie is not None:
-            target.set_cookie(name, cookie.value)
-
-
 def test_session_survives_rotation(before, after):
     """A session cookie signed with the old key still opens /account."""
     old_client = before.test_client()
     register(old_client, "rotor")
     login(old_client, "rotor")
     new_client = after.test_client()
-    _carry_cookies(old_client, new_client, "session")
+    copy_cookies(old_client, new_client, "session")
 
     assert new_client.get("/account").status_code == 200
 
@@ -48,7 +41,7 @@ def test_open_form_survives_rotation(before, after):
     register(old_client, "former")
     token = csrf_token(old_client, "/login")
     new_client = after.test_client()
-    _carry_cookies(old_client, new_client, "session")
+    copy_cookies(old_client, new_client, "session")
 
     response = new_client.post(
         "/login", data={"csrf_token": token, "username": "former", "password": PASSWORD}
@@ -72,7 +65,7 @@ def test_remember_cookie_survives_rotation_and_is_resigned(before, after):
         },
     )
     new_client = after.test_client()
-    _carry_cookies(old_client, new_client, "remember")
+    copy_cookies(old_client, new_client, "remember")
 
     assert new_client.get("/account").status_code == 200
     reissued = new_client.get_cookie("remember").value
@@ -98,7 +91,7 @@ def test_cookies_signed_with_an_unlisted_key_are_refused(make_app, after):
 
     for name in ("session", "remember"):
         client = after.test_client()
-        _carry_cookies(stranger, client, name)
+        copy_cookies(stranger, client, name)
         assert client.get_cookie(name) is not None
         assert client.get("/account").status_code == 302
 
@@ -110,6 +103,6 @@ def test_fallback_token_is_not_accepted_without_the_fallback(before, make_app):
     login(old_client, "dropped")
     rotated_without_fallback = make_app(SECRET_KEY=NEW_KEY)
     new_client = rotated_without_fallback.test_client()
-    _carry_cookies(old_client, new_client, "session")
+    copy_cookies(old_client, new_client, "session")
 
     assert new_client.get("/account").status_code == 302

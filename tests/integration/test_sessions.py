@@ -10,18 +10,20 @@ from sqlalchemy import func, select
 
 from bastion.app.extensions import db
 from bastion.app.models import UserSession, utc_now
-from tests.helpers import PASSWORD, csrf_token, login, logout, register
+from tests.helpers import (
+    PASSWORD,
+    copy_cookies,
+    csrf_token,
+    login,
+    logout,
+    register,
+)
 
 STRONG = "quiet harbor lantern violet 42"
 
 
-def _sign_in(client, username: str, remember: bool = False, next_url=None):
-    token = csrf_token(client, "/login")
-    data = {"csrf_token": token, "username": username, "password": PASSWORD}
-    if remember:
-        data["remember"] = "y"
-    query = {"next": next_url} if next_url else {}
-    return client.post("/login", data=data, query_string=query)
+def _sign_in(client, username: str, remember: bool = False):
+    return login(client, username, remember=remember)
 
 
 def _session_count(app) -> int:
@@ -29,19 +31,12 @@ def _session_count(app) -> int:
         return db.session.scalar(select(func.count()).select_from(UserSession))
 
 
-def _copy_cookies(source, target, *names):
-    for name in names:
-        cookie = source.get_cookie(name)
-        if cookie is not None:
-            target.set_cookie(name, cookie.value)
-
-
 def test_cookie_captured_before_sign_out_is_dead_after_it(app, client):
     """A copy of the session cookie taken before sign-out opens nothing afterwards."""
     register(client, "replayed")
     _sign_in(client, "replayed")
     thief = app.test_client()
-    _copy_cookies(client, thief, "session")
+    copy_cookies(client, thief, "session")
     assert thief.get("/account").status_code == 200
 
     logout(client)
@@ -123,7 +118,7 @@ def test_remember_me_survives_a_browser_restart(app, client):
     register(client, "keeper")
     _sign_in(client, "keeper", remember=True)
     restarted = app.test_client()
-    _copy_cookies(client, restarted, "remember")
+    copy_cookies(client, restarted, "remember")
 
     assert restarted.get("/account").status_code == 200
 
@@ -179,7 +174,7 @@ def test_remember_me_is_revoked(app, client, how):
     other_device = app.test_client()
     _sign_in(other_device, "revoked", remember=True)
     stolen = app.test_client()
-    _copy_cookies(other_device, stolen, "remember")
+    copy_cookies(other_device, stolen, "remember")
 
     if how == "sign-out":
         logout(other_device)
@@ -363,7 +358,7 @@ def test_remember_me_restore_is_not_a_recent_password_entry(app, client):
     register(client, "restored")
     _sign_in(client, "restored", remember=True)
     thief = app.test_client()
-    _copy_cookies(client, thief, "remember")
+    copy_cookies(client, thief, "remember")
 
     token = csrf_token(thief, "/account/sessions")
     response = thief.post(
@@ -381,9 +376,9 @@ def test_remember_token_changes_each_time_it_is_used(app, client):
     register(client, "rotating")
     _sign_in(client, "rotating", remember=True)
     first = app.test_client()
-    _copy_cookies(client, first, "remember")
+    copy_cookies(client, first, "remember")
     copy_of_old = app.test_client()
-    _copy_cookies(client, copy_of_old, "remember")
+    copy_cookies(client, copy_of_old, "remember")
 
     assert first.get("/account").status_code == 200
     assert first.get_cookie("remember").value != client.get_cookie("remember").value
