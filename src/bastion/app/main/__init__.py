@@ -1,6 +1,9 @@
 """The home page."""
 
 from flask import Blueprint, render_template, request, send_from_directory
+from flask_login import current_user
+
+from bastion.app.auth.forms import LoginForm
 
 bp = Blueprint("main", __name__)
 
@@ -11,7 +14,9 @@ def home():
     # Sign-out clears every cookie (Clear-Site-Data), flash messages included, so it
     # says so through the address instead.
     signed_out = request.args.get("signed-out") == "1"
-    return render_template("main/home.html", signed_out=signed_out)
+    # Visitors can sign in from here; the form posts to /login like the one there.
+    form = None if current_user.is_authenticated else LoginForm()
+    return render_template("main/home.html", signed_out=signed_out, form=form)
 
 
 @bp.route("/favicon.ico")
