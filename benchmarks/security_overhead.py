@@ -167,6 +167,10 @@ def main() -> None:
     print(
         f"bastion / bare flask throughput: {ratio:.3f} (cost {100 * (1 - ratio):.1f}%)"
     )
+    # Each round's pair ran back to back, so its ratio is the least disturbed by drift.
+    bastion, bare = results["bastion"], results["bare flask"]
+    paired = [mine / theirs for mine, theirs in zip(bastion, bare, strict=True)]
+    print(f"median of per-round ratios: {statistics.median(paired):.3f}")
 
 
 if __name__ == "__main__":
