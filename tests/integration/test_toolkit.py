@@ -96,3 +96,40 @@ def test_bastion_adds_its_commands_to_flask_cli(make_settings, tmp_path):
     )
     assert checked.exit_code == 2
     assert "PORT" in checked.output
+
+
+def test_flask_login_remember_cookies_survive_rotation_when_opted_in(make_settings):
+    """init_remember_rotation lets a Flask-Login app accept old-key remember cookies."""
+    from flask_login import LoginManager, UserMixin, current_user
+    from flask_login.utils import encode_cookie
+
+    from bastion.security.remember import init_remember_rotation
+
+    old_key, new_key = secrets.token_hex(32), secrets.token_hex(32)
+    app = Flask("remembering")
+    manager = LoginManager(app)
+
+    class Member(UserMixin):
+        id = "7"
+
+    manager.user_loader(lambda user_id: Member() if user_id == "7" else None)
+
+    @app.route("/who")
+    def who():
+        return current_user.get_id() or "nobody"
+
+    Bastion(
+        app, settings=make_settings(SECRET_KEY=new_key, SECRET_KEY_FALLBACKS=old_key)
+    )
+    init_remember_rotation(app)
+    with app.test_request_context():
+        signed_with_old_key = encode_cookie("7", key=old_key)
+        signed_with_stranger = encode_cookie("7", key=secrets.token_hex(32))
+
+    client = app.test_client()
+    client.set_cookie("remember", signed_with_old_key)
+    assert client.get("/who").text == "7"
+
+    stranger = app.test_client()
+    stranger.set_cookie("remember", signed_with_stranger)
+    assert stranger.get("/who").text == "nobody"
