@@ -252,6 +252,7 @@ def _load_session():
         state = _state(record, now) if record is not None else "revoked"
         if state == "valid" and _touch(record, now):
             g.user_session = record
+            _set_request_user(record.user)
             return None
 
         expired = state in ("expired", "rememberable")
@@ -268,6 +269,7 @@ def _load_session():
     if _restore_from_remember_cookie(now):
         return None
 
+    _set_request_user(current_app.login_manager.anonymous_user())
     if expired:
         logger.info("Session expired; asking for sign-in again.")
         flash(SESSION_EXPIRED, "info")
@@ -275,6 +277,13 @@ def _load_session():
             target = request.full_path if request.method == "GET" else request.path
             return redirect(url_for("auth.login", next=target.rstrip("?")))
     return None
+
+
+def _set_request_user(user) -> None:
+    # Flask-Login caches the request's user in g._login_user. The record checked
+    # above already decided who this is, so filling the cache spares Flask-Login a
+    # second lookup, its fingerprint hash and its remember-cookie parsing.
+    g._login_user = user
 
 
 def _touch(record: UserSession, now: datetime) -> bool:
