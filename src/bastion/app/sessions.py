@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 SESSION_ID_KEY = "sid"  # noqa: S105 (a key name, not a secret)
 SESSION_EXPIRED = "Your session expired. Please sign in again."
-# Writing last_seen_at on every request would make every page a write.
+# Writing last_seen_at on every request would make every page a write. The cost:
+# the idle timeout can end a session up to this much earlier than configured.
 TOUCH_INTERVAL = timedelta(seconds=60)
 _REMEMBER_SALT = "bastion.remember"
 # authenticated_at of a session restored from remember-me: no password was entered.
