@@ -33,7 +33,9 @@ class Bastion:
     def init_app(self, app: Flask, settings: Settings | None = None) -> None:
         """Load settings (unless given) and apply them to ``app``."""
         settings = settings or self.settings or load_settings()
-        configure_logging(settings.log_level)
+        configure_logging(
+            settings.log_level, settings.log_format, _secret_values(settings)
+        )
 
         app.config.update(flask_config(settings))
         app.debug = settings.debug
@@ -46,6 +48,19 @@ class Bastion:
         app.cli.add_command(toolkit_group("bastion"))
         app.extensions["bastion"] = self
         self.settings = settings
+
+
+def _secret_values(settings: Settings) -> list[str]:
+    """Every secret value the logs must never show: keys and the database password."""
+    values = [settings.secret_key(), *settings.secret_key_fallbacks()]
+    url = settings.database_url
+    if "://" in url and "@" in url:
+        from sqlalchemy.engine import make_url
+
+        password = make_url(url).password
+        if password:
+            values.append(password)
+    return values
 
 
 def flask_config(settings: Settings) -> dict[str, object]:

@@ -192,6 +192,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Lowest level of log records written to stderr.",
     ),
     Setting(
+        "LOG_FORMAT",
+        parsers.choice("text", "json"),
+        "text",
+        "Log records as readable text lines, or as one JSON object per line.",
+        profile_defaults={"production": "json"},
+    ),
+    Setting(
         "DATABASE_URL",
         parse_database_url,
         None,

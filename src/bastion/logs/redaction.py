@@ -1,5 +1,7 @@
 """Make user-supplied text safe to put in a log line."""
 
+import re
+
 _MAX_LENGTH = 200
 
 
@@ -34,3 +36,48 @@ def _escape(character: str) -> str:
     if code <= 0xFFFF:
         return f"\\u{code:04x}"
     return f"\\U{code:08x}"
+
+
+MASK = "[REDACTED]"
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.\-]*://[^:/@\s]*:)[^@\s]+@", re.I)
+_CREDENTIAL_HEADER = re.compile(
+    r"(?P<head>\b(?:authorization|proxy-authorization|cookie|set-cookie)\s*[:=]\s*)"
+    r"[^\r\n]+",
+    re.I,
+)
+_CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+
+
+class Redactor:
+    """Mask secrets in log text: known secret values, URL passwords, credential
+    headers, and card-like numbers that pass the Luhn check."""
+
+    def __init__(self, secret_values: list[str] | None = None) -> None:
+        # Longest first, so a secret that contains another is masked whole.
+        self._secrets = sorted(
+            {value for value in secret_values or [] if len(value) >= 8},
+            key=len,
+            reverse=True,
+        )
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        text = _URL_PASSWORD.sub(r"\g<head>***@", text)
+        text = _CREDENTIAL_HEADER.sub(rf"\g<head>{MASK}", text)
+        return _CARD_LIKE.sub(_mask_card, text)
+
+
+def _mask_card(match: re.Match) -> str:
+    digits = [int(char) for char in match.group() if char.isdigit()]
+    return MASK if _passes_luhn(digits) else match.group()
+
+
+def _passes_luhn(digits: list[int]) -> bool:
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0

@@ -1,0 +1,105 @@
+"""Log records: readable or JSON, one line each, and secrets masked everywhere."""
+
+import json
+import logging
+import secrets
+
+import pytest
+
+from bastion.logs.redaction import MASK, Redactor
+from bastion.logs.setup import JSONFormatter, UTCFormatter
+
+KEY = secrets.token_hex(32)
+
+
+def _record(message: str, *args, exc_info=None, **extra) -> logging.LogRecord:
+    record = logging.LogRecord(
+        "bastion.test", logging.WARNING, __file__, 1, message, args, exc_info
+    )
+    for name, value in extra.items():
+        setattr(record, name, value)
+    return record
+
+
+@pytest.mark.parametrize("formatter_class", [UTCFormatter, JSONFormatter])
+def test_secret_is_masked_in_message_args_extras_and_tracebacks(formatter_class):
+    """A secret value never survives formatting, wherever it sits in the record."""
+    formatter = formatter_class(Redactor([KEY]))
+    try:
+        raise RuntimeError(f"failed with {KEY}")
+    except RuntimeError:
+        import sys
+
+        exc_info = sys.exc_info()
+    record = _record(f"key {KEY} and %s", KEY, exc_info=exc_info, detail=KEY)
+
+    written = formatter.format(record)
+
+    assert KEY not in written
+    assert MASK in written
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        ("postgresql://app:s3cr3t-pw@db/x", "s3cr3t-pw"),
+        ("redis://:redis-pass-9@cache:6379/0", "redis-pass-9"),
+        ("Authorization: Bearer abc.def.ghi", "abc.def.ghi"),
+        ("cookie=session=eyJhbGciOi; remember=zz", "eyJhbGciOi"),
+        ("card 4111 1111 1111 1111 used", "4111 1111 1111 1111"),
+        ("card 4012888888881881", "4012888888881881"),
+    ],
+)
+def test_credentials_and_card_numbers_are_masked(text, hidden):
+    """URL passwords, credential headers and Luhn-valid card numbers are masked."""
+    assert hidden not in Redactor()(text)
+
+
+def test_numbers_that_fail_luhn_are_kept():
+    """Ordinary long numbers, such as ids, are not mistaken for cards."""
+    assert (
+        Redactor()("order 1234567812345678 shipped") == "order 1234567812345678 shipped"
+    )
+
+
+def test_json_records_are_one_object_per_line_with_documented_keys():
+    """JSON output parses, keeps its keys, and a line break stays inside the string."""
+    written = JSONFormatter().format(_record("two\nlines %s", "x", request_id="r1"))
+
+    assert "\n" not in written
+    entry = json.loads(written)
+    assert set(entry) == {"time", "level", "logger", "process", "message", "request_id"}
+    assert entry["message"] == "two\nlines x"
+    assert entry["time"].endswith("Z")
+
+
+def test_text_records_are_one_line():
+    """Readable output escapes line breaks so no one can forge a second record."""
+    written = UTCFormatter().format(_record("user %s", "eve\r\nINFO forged"))
+
+    assert "\n" not in written
+    assert "\\x0d\\x0a" in written
+
+
+def test_production_logs_json_by_default(make_settings):
+    """LOG_FORMAT is json in production and text elsewhere."""
+    production = make_settings(APP_ENV="production", SECRET_KEY=secrets.token_hex(32))
+
+    assert production.log_format == "json"
+    assert make_settings().log_format == "text"
+
+
+def test_app_logs_never_show_its_own_secret_key(make_app, capfd):
+    """An app's key, logged by mistake in a message or a traceback, is masked."""
+    key = secrets.token_hex(32)
+    make_app(SECRET_KEY=key)
+    logger = logging.getLogger("bastion.test")
+    logger.warning("oops %s", key)
+    try:
+        raise ValueError(key)
+    except ValueError:
+        logger.exception("failed")
+
+    captured = capfd.readouterr()
+    assert key not in captured.err + captured.out
+    assert MASK in captured.err
