@@ -3,13 +3,14 @@
 import logging
 import re
 
-from flask import current_app
 from sqlalchemy import select
 
 from bastion.app.auth.forms import USERNAME_PATTERN
 from bastion.app.extensions import db
 from bastion.app.models import ROLE_ADMIN, USERNAME_MAX_LENGTH, User, username_matches
 from bastion.app.password_policy import password_problem
+from bastion.app.passwords import current_passwords
+from bastion.context import current_settings
 from bastion.logs.redaction import for_log
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def create_or_promote_admin(username: str, password: str) -> str:
             "a username is 3 to 32 letters, digits, dots, underscores or hyphens."
         )
 
-    passwords = current_app.extensions["passwords"]
+    passwords = current_passwords()
     user = db.session.scalar(select(User).where(username_matches(username)))
     if user is not None:
         if not passwords.verify(user.password_hash, password):
@@ -43,8 +44,9 @@ def create_or_promote_admin(username: str, password: str) -> str:
         logger.info("Gave the admin role to user id=%s.", user.id)
         return f"{user.username} is now an admin."
 
-    settings = current_app.extensions["bastion"].settings
-    problem = password_problem(password, username, settings.password_min_length)
+    problem = password_problem(
+        password, username, current_settings().password_min_length
+    )
     if problem:
         raise AdminAccountError(problem)
 

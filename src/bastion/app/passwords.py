@@ -4,6 +4,7 @@ import unicodedata
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 
 from bastion.config import Settings
 
@@ -56,3 +57,8 @@ class Passwords:
 def normalise(password: str) -> str:
     """Return ``password`` in Unicode NFKC form, so equal-looking input hashes alike."""
     return unicodedata.normalize("NFKC", password)
+
+
+def current_passwords() -> Passwords:
+    """The password hasher of the app handling this request or command."""
+    return current_app.extensions["passwords"]

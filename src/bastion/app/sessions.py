@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from bastion.app.extensions import db
 from bastion.app.models import User, UserSession, as_utc, utc_now
-from bastion.config import Settings
+from bastion.context import current_settings
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def start(user: User, remember: bool, verified_hash: str) -> UserSession | None:
     so a sign-in with the old password never outlives the change.
     """
     now = utc_now()
-    settings = _settings()
+    settings = current_settings()
     record = UserSession(
         token_hash="",
         user_id=user.id,
@@ -134,7 +134,7 @@ def recently_authenticated() -> bool:
     if record is None:
         return False
 
-    window = timedelta(minutes=_settings().reauth_minutes)
+    window = timedelta(minutes=current_settings().reauth_minutes)
     return utc_now() - as_utc(record.authenticated_at) < window
 
 
@@ -200,10 +200,6 @@ def _first_match(user_agent: str, table: tuple[tuple[str, str], ...]) -> str | N
     return next((name for marker, name in table if marker in user_agent), None)
 
 
-def _settings() -> Settings:
-    return current_app.extensions["bastion"].settings
-
-
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
@@ -227,7 +223,7 @@ def _bind(user: User, record: UserSession, token: str) -> None:
 
 def _state(record: UserSession, now: datetime) -> str:
     """ "valid", "expired", or "rememberable" (expired but remember-me still holds)."""
-    idle = timedelta(minutes=_settings().session_idle_minutes)
+    idle = timedelta(minutes=current_settings().session_idle_minutes)
     expired = (
         now >= as_utc(record.expires_at) or now - as_utc(record.last_seen_at) >= idle
     )
@@ -320,7 +316,7 @@ def _restore_from_remember_cookie(now: datetime) -> bool:
     # A new session token, and a new remember-me token: a stolen copy of the old
     # cookie stops working once either holder uses theirs. No password was typed,
     # so sensitive actions must ask for it.
-    lifetime = timedelta(hours=_settings().session_lifetime_hours)
+    lifetime = timedelta(hours=current_settings().session_lifetime_hours)
     record.created_at = record.last_seen_at = now
     record.authenticated_at = _NEVER
     record.expires_at = min(now + lifetime, as_utc(record.remember_until))
@@ -337,7 +333,7 @@ def _restore_from_remember_cookie(now: datetime) -> bool:
 
 
 def _remember_serializer() -> URLSafeSerializer:
-    settings = _settings()
+    settings = current_settings()
     # itsdangerous signs with the last key and accepts any, so rotation keeps working.
     keys = [*settings.secret_key_fallbacks(), settings.secret_key()]
     return URLSafeSerializer(keys, salt=_REMEMBER_SALT)

@@ -18,6 +18,7 @@ from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
 from bastion.config import Settings
+from bastion.context import current_settings
 from bastion.logs.redaction import for_log
 
 logger = logging.getLogger(__name__)
@@ -63,17 +64,13 @@ def _abort_429(reset_at: float) -> None:
     raise TooManyRequests(retry_after=retry_after)
 
 
-def _settings() -> Settings:
-    return current_app.extensions["bastion"].settings
-
-
 def sign_in_limits(view):
     """Limit sign-in attempts per client address and per account (POST only)."""
 
     @functools.wraps(view)
     def limited(*args, **kwargs):
         if request.method == "POST":
-            settings = _settings()
+            settings = current_settings()
             enforce(settings.ratelimit_sign_in_per_ip, "sign-in-ip", client_address())
             # Case-folded, so "Alice" and "alice" share one allowance.
             account = request.form.get("username", "").strip().lower()[:64]
@@ -90,7 +87,7 @@ def password_check_limits(view):
     def limited(*args, **kwargs):
         if request.method == "POST":
             enforce(
-                _settings().ratelimit_password_checks,
+                current_settings().ratelimit_password_checks,
                 "password-check",
                 str(current_user.get_id()),
             )

@@ -3,6 +3,7 @@
 from wtforms import PasswordField, SubmitField
 from wtforms.validators import EqualTo, InputRequired
 
+from bastion.app.auth.forms import new_password_validator
 from bastion.app.forms import TextForm
 
 
@@ -28,7 +29,8 @@ class ChangePasswordForm(TextForm):
         "Current password", validators=[InputRequired("Enter your current password.")]
     )
     new_password = PasswordField(
-        "New password", validators=[InputRequired("Choose a new password.")]
+        "New password",
+        validators=[InputRequired("Choose a new password."), new_password_validator()],
     )
     confirm = PasswordField(
         "Repeat new password",

@@ -5,7 +5,6 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import (
-    current_app,
     flash,
     redirect,
     render_template,
@@ -18,17 +17,13 @@ from bastion.app import sessions
 from bastion.app.account import bp
 from bastion.app.account.forms import ChangePasswordForm, ConfirmForm, ReauthForm
 from bastion.app.auth.redirects import safe_next
-from bastion.app.password_policy import password_problem
+from bastion.app.passwords import current_passwords
 from bastion.logs.redaction import for_log
 from bastion.security.ratelimit import password_check_limits
 
 logger = logging.getLogger(__name__)
 
 WRONG_PASSWORD = "That is not your current password."  # noqa: S105 (a message)
-
-
-def _passwords():
-    return current_app.extensions["passwords"]
 
 
 def reauth_required(view):
@@ -66,7 +61,7 @@ def reauth():
     """Ask for the password again, then go back to where the user was."""
     form = ReauthForm()
     if form.validate_on_submit():
-        if _passwords().verify(current_user.password_hash, form.password.data):
+        if current_passwords().verify(current_user.password_hash, form.password.data):
             if not sessions.mark_authenticated():
                 return redirect(url_for("auth.login"))
             logger.info("User id=%s re-entered their password.", current_user.id)
@@ -126,25 +121,19 @@ def change_password():
     if not form.validate_on_submit():
         return render_template("account/password.html", form=form)
 
-    if not _passwords().verify(current_user.password_hash, form.current_password.data):
+    if not current_passwords().verify(
+        current_user.password_hash, form.current_password.data
+    ):
         logger.info(
             "Password change refused for user id=%s: wrong password.", current_user.id
         )
         form.current_password.errors.append(WRONG_PASSWORD)
         return render_template("account/password.html", form=form)
 
-    settings = current_app.extensions["bastion"].settings
-    problem = password_problem(
-        form.new_password.data, current_user.username, settings.password_min_length
-    )
-    if problem:
-        form.new_password.errors.append(problem)
-        return render_template("account/password.html", form=form)
-
     # One transaction for the new hash and the end of every other session, so a
     # concurrent change cannot leave one half done.
     this_session_id = sessions.current().id
-    current_user.password_hash = _passwords().hash(form.new_password.data)
+    current_user.password_hash = current_passwords().hash(form.new_password.data)
     ended = sessions.end_all(current_user, keep_id=this_session_id, commit=False)
     if not sessions.mark_authenticated(forget_remember=True):
         logger.info("Password change for a session ended meanwhile; nothing saved.")

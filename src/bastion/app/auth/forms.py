@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 
-from flask import current_app
 from flask_login import current_user
 from wtforms import BooleanField, Field, PasswordField, StringField, SubmitField
 from wtforms.validators import (
@@ -17,6 +16,7 @@ from wtforms.validators import (
 from bastion.app.forms import TextForm
 from bastion.app.models import USERNAME_MAX_LENGTH
 from bastion.app.password_policy import PASSWORD_MAX_LENGTH, password_problem
+from bastion.context import current_settings
 
 # PASSWORD_MAX_LENGTH is listed because the sign-in view reads it from here.
 __all__ = [
@@ -47,11 +47,9 @@ def new_password_validator(username_field: str | None = None) -> Validator:
     """
 
     def validate(form: TextForm, field: Field) -> None:
-        settings = current_app.extensions["bastion"].settings
         username = _username(form, username_field)
-        problem = password_problem(
-            field.data or "", username, settings.password_min_length
-        )
+        minimum = current_settings().password_min_length
+        problem = password_problem(field.data or "", username, minimum)
         if problem is not None:
             raise ValidationError(problem)
 

@@ -3,7 +3,6 @@
 import logging
 
 from flask import (
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,7 +19,7 @@ from bastion.app.auth.forms import PASSWORD_MAX_LENGTH, LoginForm, RegisterForm
 from bastion.app.auth.redirects import safe_next
 from bastion.app.extensions import db
 from bastion.app.models import USERNAME_MAX_LENGTH, User, username_matches
-from bastion.app.passwords import Passwords
+from bastion.app.passwords import current_passwords
 from bastion.logs.redaction import for_log
 from bastion.security.ratelimit import sign_in_limits
 
@@ -32,10 +31,6 @@ USERNAME_TAKEN = "That username is taken. Choose another."
 _LONGEST_POSSIBLE_PASSWORD = PASSWORD_MAX_LENGTH * 4
 
 
-def _passwords() -> Passwords:
-    return current_app.extensions["passwords"]
-
-
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     """Create an account."""
@@ -45,7 +40,7 @@ def register():
 
     user = User(
         username=form.username.data,
-        password_hash=_passwords().hash(form.password.data),
+        password_hash=current_passwords().hash(form.password.data),
     )
     db.session.add(user)
     try:
@@ -94,7 +89,7 @@ def login():
 
 def _upgrade_hash(user: User, password: str) -> str:
     """Rehash with the current argon2 parameters if they rose; return the hash."""
-    passwords = _passwords()
+    passwords = current_passwords()
     if passwords.needs_update(user.password_hash):
         user.password_hash = passwords.hash(password)
         db.session.commit()
@@ -113,7 +108,7 @@ def _password_matches(user: User | None, password: str) -> bool:
     if len(password) > _LONGEST_POSSIBLE_PASSWORD:
         # No stored password is this long; refuse before spending a hash on it.
         return False
-    return _passwords().verify(user.password_hash if user else None, password)
+    return current_passwords().verify(user.password_hash if user else None, password)
 
 
 @bp.route("/logout", methods=["POST"])
