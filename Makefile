@@ -40,3 +40,4 @@ docs: $(STAMP)
 	$(BIN)/bastion config env-example > .env.example
 	$(BIN)/python -m bastion.config.reference README.md
 	$(BIN)/python -m bastion.config.reference --guide docs/configuration.md
+	$(BIN)/python -m bastion.logs.catalogue docs/events.md

@@ -153,3 +153,26 @@ def create_admin(username: str) -> None:
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)
     click.echo(outcome)
+
+
+@main.group()
+def audit() -> None:
+    """Look after the audit trail of security events."""
+
+
+@audit.command()
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="Keep this many days instead of AUDIT_RETENTION_DAYS.",
+)
+@with_app_context
+def prune(days: int | None) -> None:
+    """Delete audit events older than AUDIT_RETENTION_DAYS (default 90)."""
+    from bastion.app.audit import prune as prune_events
+    from bastion.context import current_settings
+
+    retention = days or current_settings().audit_retention_days
+    deleted = prune_events(retention)
+    click.echo(f"Deleted {deleted} audit event(s) older than {retention} day(s).")

@@ -7,7 +7,9 @@ from flask_wtf.csrf import CSRFProtect
 
 from bastion.commands import toolkit_group
 from bastion.config import Settings, load_settings
-from bastion.logs.setup import configure_logging
+from bastion.logs.events import init_events, record_event
+from bastion.logs.requests import init_request_logging
+from bastion.logs.setup import attach_handler, configure_logging
 from bastion.security.cookies import cookie_config
 from bastion.security.headers import init_headers
 from bastion.security.ratelimit import init_rate_limits
@@ -34,23 +36,49 @@ class Bastion:
         """Load settings (unless given) and apply them to ``app``."""
         settings = settings or self.settings or load_settings()
         configure_logging(
-            settings.log_level, settings.log_format, _secret_values(settings)
+            settings.log_level, settings.log_format, secret_values(settings)
         )
+        _route_app_logger(app)
 
         app.config.update(flask_config(settings))
         app.debug = settings.debug
-        # Transport first: the Host check and https redirect run before any other hook.
+        # The request id first, so every later hook's records carry it; then
+        # transport, so the Host check and https redirect run before anything else.
+        init_request_logging(app, trust_request_id=settings.trusted_proxy_hops > 0)
         init_transport(app, settings)
         self.csrf.init_app(app)
         init_rate_limits(app, settings)
         init_headers(app, settings)
 
+        init_events(app, settings.secret_key(), settings.log_pseudonymize)
+
         app.cli.add_command(toolkit_group("bastion"))
         app.extensions["bastion"] = self
         self.settings = settings
+        _record_start_up(app, settings)
 
 
-def _secret_values(settings: Settings) -> list[str]:
+def _route_app_logger(app: Flask) -> None:
+    """Send ``app.logger`` through Bastion's handler instead of Flask's default one."""
+    from flask.logging import default_handler
+
+    app.logger.removeHandler(default_handler)
+    attach_handler(app.logger)
+
+
+def _record_start_up(app: Flask, settings: Settings) -> None:
+    with app.app_context():
+        record_event(
+            "config.loaded",
+            profile=settings.profile,
+            sources=settings.names_by_source(),
+        )
+        fallbacks = settings.secret_key_fallbacks()
+        if fallbacks:
+            record_event("config.key_rotation", fallback_count=len(fallbacks))
+
+
+def secret_values(settings: Settings) -> list[str]:
     """Every secret value the logs must never show: keys and the database password."""
     values = [settings.secret_key(), *settings.secret_key_fallbacks()]
     url = settings.database_url

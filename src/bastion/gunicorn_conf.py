@@ -13,6 +13,8 @@ from bastion.database import (
     database_answers_at_startup,
     unreachable_message,
 )
+from bastion.extension import secret_values
+from bastion.logs.setup import configure_logging
 
 try:
     _settings = load_settings()
@@ -24,6 +26,9 @@ except ConfigError as error:
 if not database_answers_at_startup(_settings):
     sys.stderr.write(unreachable_message(_settings) + "\n")
     raise SystemExit(EXIT_DATABASE_UNREACHABLE)
+
+configure_logging(_settings.log_level, _settings.log_format, secret_values(_settings))
+logger_class = "bastion.logs.gunicorn.GunicornLogger"
 
 bind = [_settings.bind_address]
 workers = _settings.workers

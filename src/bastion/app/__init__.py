@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, g, request
 
 from bastion.app import sessions
+from bastion.app.audit import init_audit
 from bastion.app.extensions import db, login_manager, migrate
 from bastion.app.passwords import Passwords
 from bastion.app.sessions import init_sessions
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     _init_login(app)
     init_sessions(app)
+    init_audit(app)
     app.extensions["passwords"] = Passwords(settings)
     _register_blueprints(app)
     return app

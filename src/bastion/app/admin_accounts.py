@@ -11,7 +11,7 @@ from bastion.app.models import ROLE_ADMIN, USERNAME_MAX_LENGTH, User, username_m
 from bastion.app.password_policy import password_problem
 from bastion.app.passwords import current_passwords
 from bastion.context import current_settings
-from bastion.logs.redaction import for_log
+from bastion.logs.events import record_event
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,9 @@ def create_or_promote_admin(username: str, password: str) -> str:
             )
         user.role = ROLE_ADMIN
         db.session.commit()
-        logger.info("Gave the admin role to user id=%s.", user.id)
+        record_event(
+            "admin.role_granted", target_user_id=user.id, username=user.username
+        )
         return f"{user.username} is now an admin."
 
     problem = password_problem(
@@ -55,5 +57,5 @@ def create_or_promote_admin(username: str, password: str) -> str:
     )
     db.session.add(user)
     db.session.commit()
-    logger.info("Created admin user id=%s username=%s.", user.id, for_log(username))
+    record_event("admin.user_created", target_user_id=user.id, username=username)
     return f"Created admin {username}."

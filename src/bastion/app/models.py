@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, ForeignKey, Index, String, func
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bastion.app.extensions import db
@@ -76,6 +76,30 @@ class UserSession(db.Model):
 
     def __repr__(self) -> str:
         return f"<UserSession id={self.id} user_id={self.user_id}>"
+
+
+class AuditEvent(db.Model):
+    """One security event from ``bastion.logs.catalogue``, kept for the admins.
+
+    ``user_id`` is a plain column, not a foreign key: the trail outlives accounts.
+    Event-specific fields are kept as JSON in ``details``.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    event: Mapped[str] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(index=True)
+    username: Mapped[str | None] = mapped_column(String(220))
+    ip_address: Mapped[str | None] = mapped_column(String(45), index=True)
+    user_agent: Mapped[str | None] = mapped_column(String(220))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[str] = mapped_column(Text, default="{}")
+
+    def __repr__(self) -> str:
+        return f"<AuditEvent id={self.id} event={self.event}>"
 
 
 # The database itself refuses "Alice" when "alice" exists, even when two requests

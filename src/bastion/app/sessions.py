@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from bastion.app.extensions import db
 from bastion.app.models import User, UserSession, as_utc, utc_now
 from bastion.context import current_settings
+from bastion.logs.events import record_event
 
 logger = logging.getLogger(__name__)
 
@@ -254,8 +255,10 @@ def _load_session():
 
         expired = state in ("expired", "rememberable")
         if state == "expired":
+            user_id, session_id = record.user_id, record.id
             db.session.delete(record)
-            _commit_unless_ended()
+            if _commit_unless_ended():
+                record_event("session.expired", user_id=user_id, session_id=session_id)
         session.clear()
         logout_user()
     elif "_user_id" in session:
@@ -268,7 +271,6 @@ def _load_session():
 
     _set_request_user(current_app.login_manager.anonymous_user())
     if expired:
-        logger.info("Session expired; asking for sign-in again.")
         flash(SESSION_EXPIRED, "info")
         if request.endpoint != "auth.login":
             target = request.full_path if request.method == "GET" else request.path
@@ -328,7 +330,12 @@ def _restore_from_remember_cookie(now: datetime) -> bool:
     if not _commit_unless_ended():
         return False
     _bind(record.user, record, token)
-    logger.info("Signed in user id=%s from a remember-me cookie.", record.user_id)
+    record_event(
+        "auth.login.succeeded",
+        user_id=record.user_id,
+        username=record.user.username,
+        method="remember_me",
+    )
     return True
 
 

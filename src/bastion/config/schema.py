@@ -199,6 +199,19 @@ SETTINGS: tuple[Setting, ...] = (
         profile_defaults={"production": "json"},
     ),
     Setting(
+        "LOG_PSEUDONYMIZE",
+        parsers.parse_bool,
+        False,
+        "Replace usernames in logs with a keyed hash (stable until SECRET_KEY "
+        "changes); the audit table keeps user ids.",
+    ),
+    Setting(
+        "AUDIT_RETENTION_DAYS",
+        parsers.integer(1, 3650),
+        90,
+        "Days audit events are kept; `bastion audit prune` deletes older ones.",
+    ),
+    Setting(
         "DATABASE_URL",
         parse_database_url,
         None,

@@ -1,10 +1,13 @@
 """The loaded, validated settings object the rest of the code base reads."""
 
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from bastion.config.schema import BY_NAME
 from bastion.config.secrets import MASK, Secret
+
+_LINE_NUMBER = re.compile(r" line [0-9]+$")
 
 
 def format_value(value: object) -> str:
@@ -54,6 +57,20 @@ class Settings:
     def origin(self, name: str) -> str:
         """Say where the value of setting ``name`` came from."""
         return self._origins[name]
+
+    def names_by_source(self) -> dict[str, list[str]]:
+        """Group setting names by the source that supplied them; never a value.
+
+        Line numbers are dropped, so each ``.env`` file is one source. Settings left
+        unset are not listed.
+        """
+        grouped: dict[str, list[str]] = {}
+        for name, origin in self._origins.items():
+            if origin == "not set":
+                continue
+            source = _LINE_NUMBER.sub("", origin)
+            grouped.setdefault(source, []).append(name)
+        return grouped
 
     def display(self, name: str) -> str:
         """Return the value of ``name`` as it may be shown: secrets masked."""

@@ -19,7 +19,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from bastion.config import Settings
 from bastion.context import current_settings
-from bastion.logs.redaction import for_log
+from bastion.logs.events import record_event
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +49,11 @@ def enforce(limits_text: str, scope: str, key: str) -> None:
     for limit in _parsed(limits_text):
         if not limiter.hit(limit, _PREFIX, scope, key):
             reset_at, _ = limiter.get_window_stats(limit, _PREFIX, scope, key)
-            logger.warning(
-                "Rate limit hit: %s on %s for %s %s",
-                limit,
-                for_log(request.path),
-                scope,
-                for_log(key),
+            record_event(
+                "ratelimit.exceeded", scope=scope, limit=str(limit), path=request.path
             )
+            if scope == "sign-in-account":
+                record_event("auth.login.failed", username=key, reason="locked")
             _abort_429(reset_at)
 
 

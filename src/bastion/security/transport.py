@@ -12,7 +12,7 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bastion.config import Settings
-from bastion.logs.redaction import for_log
+from bastion.logs.events import record_event
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _refuse_untrusted_host() -> None:
     # Flask found the Host untrusted while routing; stop here, before any other hook
     # builds a URL from it.
     if isinstance(request.routing_exception, SecurityError):
-        logger.info("Host rejected: %s", for_log(request.environ.get("HTTP_HOST", "")))
+        record_event("host.rejected", host=request.environ.get("HTTP_HOST", ""))
         raise request.routing_exception
 
 

@@ -18,7 +18,7 @@ from bastion.app.account import bp
 from bastion.app.account.forms import ChangePasswordForm, ConfirmForm, ReauthForm
 from bastion.app.auth.redirects import safe_next
 from bastion.app.passwords import current_passwords
-from bastion.logs.redaction import for_log
+from bastion.logs.events import record_event
 from bastion.security.ratelimit import password_check_limits
 
 logger = logging.getLogger(__name__)
@@ -64,9 +64,9 @@ def reauth():
         if current_passwords().verify(current_user.password_hash, form.password.data):
             if not sessions.mark_authenticated():
                 return redirect(url_for("auth.login"))
-            logger.info("User id=%s re-entered their password.", current_user.id)
+            record_event("auth.reauth.succeeded")
             return redirect(safe_next(request.args.get("next")))
-        logger.info("Re-authentication failed for user id=%s.", current_user.id)
+        record_event("auth.reauth.failed")
         form.password.errors.append(WRONG_PASSWORD)
     return render_template("account/reauth.html", form=form)
 
@@ -96,7 +96,9 @@ def end_session(session_id: int):
         return response
 
     if sessions.end(current_user, session_id):
-        logger.info("User id=%s ended session id=%s.", current_user.id, session_id)
+        record_event(
+            "session.revoked", count=1, by="user", target_user_id=current_user.id
+        )
         flash("That session has ended.", "success")
     return redirect(url_for("account.sessions_page"))
 
@@ -107,7 +109,9 @@ def end_session(session_id: int):
 def end_other_sessions():
     """Sign out every other device, this one stays signed in."""
     ended = sessions.end_all(current_user, keep_id=sessions.current().id)
-    logger.info("User id=%s ended %d other session(s).", current_user.id, ended)
+    record_event(
+        "session.revoked", count=ended, by="user", target_user_id=current_user.id
+    )
     flash(f"Signed out {ended} other session(s).", "success")
     return redirect(url_for("account.sessions_page"))
 
@@ -124,9 +128,7 @@ def change_password():
     if not current_passwords().verify(
         current_user.password_hash, form.current_password.data
     ):
-        logger.info(
-            "Password change refused for user id=%s: wrong password.", current_user.id
-        )
+        record_event("account.password_change_failed")
         form.current_password.errors.append(WRONG_PASSWORD)
         return render_template("account/password.html", form=form)
 
@@ -138,11 +140,13 @@ def change_password():
     if not sessions.mark_authenticated(forget_remember=True):
         logger.info("Password change for a session ended meanwhile; nothing saved.")
         return redirect(url_for("auth.login"))
-    logger.info(
-        "Password changed for user id=%s username=%s; %d other session(s) ended.",
-        current_user.id,
-        for_log(current_user.username),
-        ended,
-    )
+    record_event("account.password_changed", username=current_user.username)
+    if ended:
+        record_event(
+            "session.revoked",
+            count=ended,
+            by="password_change",
+            target_user_id=current_user.id,
+        )
     flash("Your password was changed. Other devices have been signed out.", "success")
     return redirect(url_for("account.overview"))

@@ -12,7 +12,7 @@ from bastion.app.account.forms import ConfirmForm
 from bastion.app.account.routes import reauth_required
 from bastion.app.extensions import db
 from bastion.app.models import User, UserSession
-from bastion.logs.redaction import for_log
+from bastion.logs.events import record_event
 
 logger = logging.getLogger(__name__)
 
@@ -25,11 +25,7 @@ def admin_required(view):
     @wraps(view)
     def checked(*args, **kwargs):
         if not current_user.is_admin:
-            logger.warning(
-                "Access denied: user id=%s opened %s without the admin role.",
-                current_user.id,
-                for_log(request.path),
-            )
+            record_event("access.denied", path=request.path)
             abort(403)
         return view(*args, **kwargs)
 
@@ -59,11 +55,10 @@ def end_user_sessions(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     keep_id = sessions.current().id if user.id == current_user.id else None
     ended = sessions.end_all(user, keep_id=keep_id)
-    logger.info(
-        "Admin id=%s ended %d session(s) of user id=%s.",
-        current_user.id,
-        ended,
-        user.id,
-    )
+    record_event("session.revoked", count=ended, by="admin", target_user_id=user.id)
     flash(f"Ended {ended} session(s) of {user.username}.", "success")
     return redirect(url_for("admin.users"))
+
+
+# Registers the audit page on this blueprint; imported last, as it needs admin_required.
+from bastion.app.admin import audit as _audit  # noqa: E402, F401

@@ -20,7 +20,7 @@ from bastion.app.auth.redirects import safe_next
 from bastion.app.extensions import db
 from bastion.app.models import USERNAME_MAX_LENGTH, User, username_matches
 from bastion.app.passwords import current_passwords
-from bastion.logs.redaction import for_log
+from bastion.logs.events import record_event
 from bastion.security.ratelimit import sign_in_limits
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def register():
         form.username.errors.append(USERNAME_TAKEN)
         return render_template("auth/register.html", form=form)
 
-    logger.info("Registered user id=%s username=%s", user.id, for_log(user.username))
+    record_event("account.registered", user_id=user.id, username=user.username)
     flash("Your account was created. Sign in to continue.", "success")
     return redirect(url_for("auth.login"))
 
@@ -68,23 +68,31 @@ def login():
         return render_template("auth/login.html", form=form)
 
     username = form.username.data
-    logger.info("Sign-in attempt for username=%s", for_log(username))
     user = _find_user(username)
     if not _password_matches(user, form.password.data):
-        # INFO, not WARNING: a rejected sign-in is the client's error, not the server's.
-        logger.info("Sign-in failed for username=%s", for_log(username))
-        form.password.errors.append(SIGN_IN_FAILED)
-        return render_template("auth/login.html", form=form)
+        reason = "unknown_user" if user is None else "wrong_password"
+        return _refuse_sign_in(form, username, user, reason)
 
     verified_hash = _upgrade_hash(user, form.password.data)
     if sessions.start(user, form.remember.data, verified_hash) is None:
-        logger.info("Sign-in for user id=%s raced a password change; refused.", user.id)
-        form.password.errors.append(SIGN_IN_FAILED)
-        return render_template("auth/login.html", form=form)
-    logger.info(
-        "Sign-in succeeded for user id=%s username=%s", user.id, for_log(username)
+        return _refuse_sign_in(form, username, user, "password_changed")
+
+    record_event(
+        "auth.login.succeeded", user_id=user.id, username=username, method="password"
     )
     return redirect(safe_next(request.args.get("next")))
+
+
+def _refuse_sign_in(form: LoginForm, username: str, user: User | None, reason: str):
+    record_event(
+        "auth.login.failed",
+        user_id=user.id if user is not None else None,
+        username=username,
+        reason=reason,
+    )
+    # The same answer whatever the reason, so it reveals nothing about the account.
+    form.password.errors.append(SIGN_IN_FAILED)
+    return render_template("auth/login.html", form=form)
 
 
 def _upgrade_hash(user: User, password: str) -> str:
@@ -115,7 +123,7 @@ def _password_matches(user: User | None, password: str) -> bool:
 def logout():
     """Sign out and forget everything in the session."""
     if current_user.is_authenticated:
-        logger.info("Signed out user id=%s", current_user.id)
+        record_event("auth.logout")
 
     sessions.end_current()
     response = redirect(url_for("main.home", **{"signed-out": "1"}))

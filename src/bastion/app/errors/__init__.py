@@ -9,6 +9,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from bastion.app.extensions import db, login_manager
+from bastion.logs.events import record_event
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def _untrusted_host(error: SecurityError):
 
 def _csrf_failed(error: CSRFError):
     # A rejected form is the client's problem, not a server fault.
-    logger.info("CSRF check failed: %s", error.description)
+    record_event("csrf.failed", reason=error.description)
     return _page("errors/csrf.html", 400, title="Form expired", message=CSRF_EXPIRED)
 
 

@@ -1,0 +1,116 @@
+"""The audit page: security events, newest first, filtered by event, user, IP, time."""
+
+import ipaddress
+
+from flask import render_template, request
+from sqlalchemy import Select, or_, select
+from wtforms import Form, IntegerField, SelectField, StringField
+from wtforms.fields import DateTimeLocalField
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from bastion.app.admin import admin_required, bp
+from bastion.app.extensions import db
+from bastion.app.models import AuditEvent, User, username_matches
+from bastion.logs.catalogue import EVENTS
+from bastion.logs.events import logged_username
+
+PAGE_SIZE = 50
+# Offset paging reads every skipped row; past this, narrow the filters instead.
+LAST_PAGE = 2000
+_FILTERS = ("event", "user", "ip", "since", "until")
+_TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+def _valid_address(form: Form, field: StringField) -> None:
+    if field.data:
+        try:
+            ipaddress.ip_address(field.data)
+        except ValueError:
+            raise ValidationError("Enter an IPv4 or IPv6 address.") from None
+
+
+class AuditFilterForm(Form):
+    """Filters read from the query string; a GET form changes nothing, so no CSRF."""
+
+    event = SelectField(
+        "Event", choices=[("", "Any event")] + [(e.name, e.name) for e in EVENTS]
+    )
+    user = StringField(
+        "User id or username",
+        validators=[Optional(), Length(max=64)],
+        filters=[str.strip],
+    )
+    ip = StringField(
+        "IP address",
+        validators=[Optional(), Length(max=45), _valid_address],
+        filters=[str.strip],
+    )
+    since = DateTimeLocalField(
+        "From (UTC)", format=_TIME_FORMATS, validators=[Optional()]
+    )
+    until = DateTimeLocalField(
+        "Until (UTC)", format=_TIME_FORMATS, validators=[Optional()]
+    )
+    page = IntegerField(
+        "Page",
+        default=1,
+        validators=[
+            Optional(),
+            NumberRange(1, LAST_PAGE, f"Pages run from 1 to {LAST_PAGE}."),
+        ],
+    )
+
+
+@bp.route("/audit")
+@admin_required
+def audit():
+    """Page through the audit trail, filtered by the query string."""
+    form = AuditFilterForm(request.args)
+    if not form.validate():
+        return render_template("admin/audit.html", form=form, rows=[], pages={}), 400
+
+    page = form.page.data or 1
+    rows = db.session.scalars(
+        _filtered(form)
+        .order_by(AuditEvent.id.desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    ).all()
+    # Only the form's own fields go back into the paging links.
+    filters = {name: request.args[name] for name in _FILTERS if request.args.get(name)}
+    pages = {
+        "newer": page - 1 if page > 1 else None,
+        "older": page + 1 if len(rows) > PAGE_SIZE and page < LAST_PAGE else None,
+        "current": page,
+        "filters": filters,
+    }
+    return render_template(
+        "admin/audit.html", form=form, rows=rows[:PAGE_SIZE], pages=pages
+    )
+
+
+def _filtered(form: AuditFilterForm) -> Select:
+    query = select(AuditEvent)
+    if form.event.data:
+        query = query.where(AuditEvent.event == form.event.data)
+    if form.user.data:
+        query = query.where(_user_condition(form.user.data))
+    if form.ip.data:
+        query = query.where(AuditEvent.ip_address == form.ip.data)
+    if form.since.data:
+        query = query.where(AuditEvent.created_at >= form.since.data)
+    if form.until.data:
+        query = query.where(AuditEvent.created_at <= form.until.data)
+    return query
+
+
+def _user_condition(text: str):
+    """Events of the account with this id or name, or naming it as typed."""
+    conditions = [AuditEvent.username == logged_username(text)]
+    if text.isdigit() and len(text) <= 18:
+        conditions.append(AuditEvent.user_id == int(text))
+    elif text.isascii():
+        found = db.session.scalar(select(User.id).where(username_matches(text)))
+        if found is not None:
+            conditions.append(AuditEvent.user_id == found)
+    return or_(*conditions)

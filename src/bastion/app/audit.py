@@ -1,0 +1,65 @@
+"""The audit trail: security events stored in ``audit_events``, pruned by age.
+
+Each event is written on a connection of its own, committed at once: the request's
+own transaction may still roll back, and the record of what happened must not go
+with it. ``bastion.logs.events`` catches and logs a failed write, so the user's
+request carries on.
+"""
+
+import json
+from datetime import datetime, timedelta
+
+from flask import Flask
+from sqlalchemy import delete, insert
+
+from bastion.app.extensions import db
+from bastion.app.models import AuditEvent, utc_now
+from bastion.logs.catalogue import COMMON_FIELDS
+from bastion.logs.events import add_event_sink, record_event
+
+_COLUMN_LIMITS = {"username": 220, "user_agent": 220, "request_id": 64, "ip": 45}
+
+
+def init_audit(app: Flask) -> None:
+    """Store every audited event ``app`` records."""
+    add_event_sink(app, store)
+
+
+def store(entry: dict[str, object]) -> None:
+    """Insert one event, committed on its own connection."""
+    details = {
+        key: value
+        for key, value in entry.items()
+        if key not in COMMON_FIELDS and key != "time"
+    }
+    row = {
+        "created_at": entry["time"],
+        "event": entry["event"],
+        "outcome": entry["outcome"],
+        "user_id": entry["user_id"] if isinstance(entry["user_id"], int) else None,
+        "username": _cut(entry, "username"),
+        "ip_address": _cut(entry, "ip"),
+        "user_agent": _cut(entry, "user_agent"),
+        "request_id": _cut(entry, "request_id"),
+        "details": json.dumps(details, sort_keys=True, default=str),
+    }
+    with db.engine.begin() as connection:
+        connection.execute(insert(AuditEvent), row)
+
+
+def _cut(entry: dict[str, object], key: str) -> str | None:
+    value = entry.get(key)
+    return None if value is None else str(value)[: _COLUMN_LIMITS[key]]
+
+
+def prune(retention_days: int) -> int:
+    """Delete events older than ``retention_days``; record and return how many."""
+    cutoff: datetime = utc_now() - timedelta(days=retention_days)
+    result = db.session.execute(
+        delete(AuditEvent).where(AuditEvent.created_at < cutoff)
+    )
+    db.session.commit()
+    record_event(
+        "admin.audit_pruned", count=result.rowcount, retention_days=retention_days
+    )
+    return result.rowcount

@@ -1,0 +1,155 @@
+"""Record security events: one log record each, then every sink (the audit table).
+
+``record_event("auth.login.failed", username=typed, reason="wrong_password")`` fills in
+who, when and where from the request, logs the event on ``bastion.security`` and hands
+it to each sink added with ``add_event_sink``. A sink that fails is logged and skipped:
+recording an event never breaks the request that caused it.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import Flask, current_app, has_app_context, has_request_context, request
+
+from bastion.logs.catalogue import BY_NAME
+from bastion.logs.redaction import for_log
+from bastion.logs.requests import current_request_id, signed_in_user_id
+
+security_logger = logging.getLogger("bastion.security")
+
+EventSink = Callable[[dict[str, object]], None]
+_EXTENSION = "bastion.events"
+_PSEUDONYM_LABEL = b"bastion.log-pseudonym"
+# Keys the message leaves out: the record has its own time, and text logs show the
+# request id in front of every line.
+_NOT_IN_MESSAGE = frozenset({"event", "time", "request_id"})
+
+
+class _EventSettings:
+    def __init__(self, pseudonym_key: bytes | None) -> None:
+        self.pseudonym_key = pseudonym_key
+        self.sinks: list[EventSink] = []
+
+
+def init_events(app: Flask, secret_key: str, pseudonymize: bool) -> None:
+    """Prepare ``app`` to record events; with ``pseudonymize``, hash usernames.
+
+    The pseudonym key is derived from ``secret_key``, so pseudonyms are stable
+    while the key is, and change when it is rotated.
+    """
+    key = None
+    if pseudonymize:
+        key = hmac.new(secret_key.encode(), _PSEUDONYM_LABEL, hashlib.sha256).digest()
+    app.extensions[_EXTENSION] = _EventSettings(key)
+
+
+def add_event_sink(app: Flask, sink: EventSink) -> None:
+    """Call ``sink(entry)`` for every audited event ``app`` records."""
+    app.extensions[_EXTENSION].sinks.append(sink)
+
+
+def pseudonym(username: str, key: bytes) -> str:
+    """A stable keyed hash of ``username``, the same whatever its letter case."""
+    digest = hmac.new(key, username.casefold().encode(), hashlib.sha256).hexdigest()
+    return f"anon:{digest[:16]}"
+
+
+def record_event(
+    name: str,
+    *,
+    user_id: int | None = None,
+    username: str | None = None,
+    **fields: object,
+) -> dict[str, object]:
+    """Log event ``name`` with its fields and pass it to the sinks; return the entry.
+
+    ``user_id`` defaults to the signed-in user. ``username`` and every string field
+    may be user-supplied: they are escaped and cut before they reach a log.
+    """
+    event = BY_NAME[name]
+    unknown = set(fields) - {field for field, _ in event.fields}
+    if unknown:
+        raise ValueError(f"{name} has no field(s) {sorted(unknown)}; see catalogue.py.")
+
+    entry = _describe(name, event.outcome, user_id, username, fields)
+    security_logger.log(
+        event.level,
+        _message(entry),
+        extra={key: value for key, value in entry.items() if key != "time"},
+    )
+    if event.audited and has_app_context():
+        _send_to_sinks(entry)
+    return entry
+
+
+def _describe(
+    name: str,
+    outcome: str,
+    user_id: int | None,
+    username: str | None,
+    fields: dict[str, object],
+) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "event": name,
+        "outcome": outcome,
+        "time": datetime.now(UTC),
+        "user_id": user_id,
+        "username": None if username is None else logged_username(username),
+        "ip": None,
+        "user_agent": None,
+        "request_id": None,
+    }
+    if has_request_context():
+        if user_id is None:
+            entry["user_id"] = signed_in_user_id()
+        entry["ip"] = request.remote_addr
+        entry["user_agent"] = for_log(request.user_agent.string)
+        entry["request_id"] = current_request_id()
+    for key, value in fields.items():
+        entry[key] = for_log(value) if isinstance(value, str) else value
+    return entry
+
+
+def logged_username(username: str) -> str:
+    """``username`` as the logs and audit trail write it: escaped, or pseudonymized."""
+    settings = current_app.extensions.get(_EXTENSION) if has_app_context() else None
+    if settings is not None and settings.pseudonym_key is not None:
+        return pseudonym(username, settings.pseudonym_key)
+    return for_log(username)
+
+
+def _message(entry: dict[str, object]) -> str:
+    parts = [str(entry["event"])]
+    for key, value in entry.items():
+        if key in _NOT_IN_MESSAGE or value is None:
+            continue
+        parts.append(f"{key}={_quoted(value)}")
+    return " ".join(parts)
+
+
+def _quoted(value: object) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    text = str(value)
+    # Quoted when it could be misread as more than one key=value pair.
+    if not text or any(character in text for character in ' "='):
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
+def _send_to_sinks(entry: dict[str, object]) -> None:
+    settings = current_app.extensions.get(_EXTENSION)
+    for sink in settings.sinks if settings is not None else ():
+        try:
+            sink(entry)
+        except Exception as error:  # noqa: BLE001 (any failure: log it, carry on)
+            # The class name only: a driver's message can name hosts and users.
+            security_logger.error(
+                "Could not store event %s in the audit trail (%s); it is in this log.",
+                entry["event"],
+                type(error).__name__,
+            )

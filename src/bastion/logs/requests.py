@@ -1,0 +1,106 @@
+"""Per-request logging: a request id on every record, and one access line per request.
+
+The id comes from ``X-Request-ID`` only when a trusted proxy set it
+(``TRUSTED_PROXY_HOPS`` above 0) and it is short and plain; otherwise it is generated
+here. It is returned in the response's ``X-Request-ID`` header, so a user quoting it
+lets an operator find every record of that request.
+"""
+
+import logging
+import re
+import secrets
+import time
+
+from flask import Flask, Response, g, has_request_context, request
+
+from bastion.logs.redaction import for_log
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# Letters, digits and a few separators; enough for UUIDs and most proxies' ids.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+
+access_logger = logging.getLogger("bastion.access")
+
+
+def current_request_id() -> str | None:
+    """The id of the request being handled, or None outside a request."""
+    if not has_request_context():
+        return None
+    return g.get("request_id")
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamp each record with the id of the request it was logged in, if any."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = current_request_id() or "-"
+        return True
+
+
+def init_request_logging(app: Flask, trust_request_id: bool) -> None:
+    """Give each request of ``app`` an id and write its access line when it ends.
+
+    Call this before other extensions register their hooks: the id is then set
+    before anything can log, and the access line is written after every other
+    ``after_request`` hook, with the status the client receives.
+    """
+
+    def begin() -> None:
+        g.request_started = time.perf_counter()
+        offered = request.headers.get(REQUEST_ID_HEADER) if trust_request_id else None
+        if offered is not None and _PLAIN_ID.fullmatch(offered):
+            g.request_id = offered
+        else:
+            g.request_id = secrets.token_hex(8)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, begin)
+    app.after_request_funcs.setdefault(None, []).insert(0, _finish)
+
+
+def _finish(response: Response) -> Response:
+    request_id = g.get("request_id")
+    if request_id is None:
+        # A hook that ran before ours answered; there is no id or start time.
+        return response
+
+    response.headers[REQUEST_ID_HEADER] = request_id
+    if access_logger.isEnabledFor(logging.INFO):
+        _log_access(response, request_id)
+    return response
+
+
+def _log_access(response: Response, request_id: str) -> None:
+    duration_ms = round((time.perf_counter() - g.request_started) * 1000, 1)
+    user_id = signed_in_user_id()
+    # request.path never includes the query string, where tokens travel.
+    path = for_log(request.path)
+    access_logger.info(
+        "%s %s %s %.1fms user=%s",
+        request.method,
+        path,
+        response.status_code,
+        duration_ms,
+        user_id if user_id is not None else "-",
+        extra={
+            "method": request.method,
+            "path": path,
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+            "user_id": user_id,
+            "request_id": request_id,
+        },
+    )
+
+
+def signed_in_user_id() -> int | str | None:
+    """The id of the user signed in on this request, if Flask-Login already knows it.
+
+    Reads Flask-Login's per-request cache (``g._login_user``) instead of
+    ``current_user``, so asking never loads a user a view did not need.
+    """
+    user = g.get("_login_user")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    user_id = user.get_id()
+    return int(user_id) if isinstance(user_id, str) and user_id.isdigit() else user_id
