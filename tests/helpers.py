@@ -10,6 +10,13 @@ _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 PASSWORD = "correct horse battery staple"
 
 
+def events(caplog, name: str) -> list:
+    """The log records of security event ``name`` that ``caplog`` captured."""
+    return [
+        record for record in caplog.records if getattr(record, "event", None) == name
+    ]
+
+
 def csrf_token(client: FlaskClient, url: str) -> str:
     """Open ``url`` and return the CSRF token from its form, as a browser would."""
     response = client.get(url)

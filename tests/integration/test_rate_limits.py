@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.helpers import PASSWORD, csrf_token, login, register
+from tests.helpers import PASSWORD, csrf_token, events, login, register
 
 
 def _guess(client, username: str, token: str):
@@ -28,7 +28,7 @@ def test_account_limit_returns_429_before_hashing(make_app, monkeypatch, caplog)
     checks = []
     passwords = app.extensions["passwords"]
     monkeypatch.setattr(passwords, "verify", lambda *args: checks.append(args))
-    with caplog.at_level(logging.WARNING, logger="bastion"):
+    with caplog.at_level(logging.INFO, logger="bastion"):
         response = _guess(client, "GUESSED", token)
 
     assert response.status_code == 429
@@ -37,7 +37,11 @@ def test_account_limit_returns_429_before_hashing(make_app, monkeypatch, caplog)
     assert response.headers["Retry-After"]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert checks == []
-    assert "Rate limit hit" in caplog.text
+    [exceeded] = events(caplog, "ratelimit.exceeded")
+    assert exceeded.scope == "sign-in-account"
+    assert exceeded.limit == "3 per 1 minute"
+    reasons = [(e.username, e.reason) for e in events(caplog, "auth.login.failed")]
+    assert reasons == [("guessed", "wrong_password")] * 3 + [("guessed", "locked")]
 
 
 def test_account_limit_holds_from_any_address(make_app):

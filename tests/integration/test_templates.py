@@ -95,6 +95,7 @@ PAGES = {
     "password change": (_admin, "GET", "/account/password", {}, 200),
     "re-authentication": (_admin, "GET", "/account/reauth", {}, 200),
     "admin users": (_admin, "GET", "/admin/users", {}, 200),
+    "admin audit": (_admin, "GET", "/admin/audit", {}, 200),
 }
 ERROR_PAGES = {
     "400 form expired": (_visitor, "POST", "/login", {"data": {}}, 400),

@@ -11,7 +11,7 @@ from werkzeug.test import encode_multipart
 
 from bastion.config import ConfigError, load_settings
 from bastion.extension import Bastion
-from tests.helpers import csrf_token, login, register
+from tests.helpers import csrf_token, events, login, register
 
 HTTPS = "https://localhost"
 HSTS = "max-age=63072000; includeSubDomains"
@@ -280,7 +280,7 @@ def test_untrusted_host_gets_400(production, host, base_url, caplog):
     assert "<script>alert" not in page
     assert _shows_no_internals(page)
     assert "Location" not in response.headers
-    assert f"Host rejected: {host}" in caplog.messages
+    assert [event.host for event in events(caplog, "host.rejected")] == [host]
 
 
 @pytest.mark.parametrize("path", ["/", "/static/site.css", "/health/live", "/nope"])
@@ -320,7 +320,8 @@ def test_control_characters_in_a_rejected_host_are_escaped(production, caplog):
 
     assert response.status_code == 400
     # Host names ignore case, so the log shows the host lower-cased.
-    assert "Host rejected: evil.example\\x1b[2j" in caplog.messages
+    [rejected] = events(caplog, "host.rejected")
+    assert rejected.host == "evil.example\\x1b[2j"
 
 
 @pytest.mark.parametrize("host", ["example.com", "www.example.com:443"])

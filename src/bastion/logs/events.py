@@ -135,9 +135,10 @@ def _quoted(value: object) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, separators=(",", ":"))
     text = str(value)
-    # Quoted when it could be misread as more than one key=value pair.
+    # Quoted when it could be misread as more than one key=value pair. Control
+    # characters were escaped already (for_log), so only quotes need it here.
     if not text or any(character in text for character in ' "='):
-        return json.dumps(text, ensure_ascii=False)
+        return '"' + text.replace('"', '\\"') + '"'
     return text
 
 

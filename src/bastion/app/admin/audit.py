@@ -6,12 +6,13 @@ from flask import render_template, request
 from sqlalchemy import Select, or_, select
 from wtforms import Form, IntegerField, SelectField, StringField
 from wtforms.fields import DateTimeLocalField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from bastion.app.admin import admin_required, bp
 from bastion.app.extensions import db
 from bastion.app.models import AuditEvent, User, username_matches
-from bastion.logs.catalogue import EVENTS
+from bastion.logs.catalogue import BY_NAME, EVENTS
 from bastion.logs.events import logged_username
 
 PAGE_SIZE = 50
@@ -19,6 +20,15 @@ PAGE_SIZE = 50
 LAST_PAGE = 2000
 _FILTERS = ("event", "user", "ip", "since", "until")
 _TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+def _stripped(text: str | None) -> str | None:
+    return text.strip() if text else text
+
+
+def _known_event(form: Form, field: SelectField) -> None:
+    if field.data not in BY_NAME:
+        raise ValidationError("Choose an event from the list.")
 
 
 def _valid_address(form: Form, field: StringField) -> None:
@@ -33,17 +43,22 @@ class AuditFilterForm(Form):
     """Filters read from the query string; a GET form changes nothing, so no CSRF."""
 
     event = SelectField(
-        "Event", choices=[("", "Any event")] + [(e.name, e.name) for e in EVENTS]
+        "Event",
+        choices=[SelectChoice("", "Any event")]
+        + [SelectChoice(e.name) for e in EVENTS],
+        # An absent filter is no choice at all; _known_event checks a given one.
+        validate_choice=False,
+        validators=[Optional(), _known_event],
     )
     user = StringField(
         "User id or username",
         validators=[Optional(), Length(max=64)],
-        filters=[str.strip],
+        filters=[_stripped],
     )
     ip = StringField(
         "IP address",
         validators=[Optional(), Length(max=45), _valid_address],
-        filters=[str.strip],
+        filters=[_stripped],
     )
     since = DateTimeLocalField(
         "From (UTC)", format=_TIME_FORMATS, validators=[Optional()]
