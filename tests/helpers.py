@@ -5,9 +5,12 @@ import socket
 
 from flask.testing import FlaskClient
 
+from tests.canary import CANARY_PASSWORD
+
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
-PASSWORD = "correct horse battery staple"
+# The password every account in the tests uses; a canary the logs must never show.
+PASSWORD = CANARY_PASSWORD
 
 
 def events(caplog, name: str) -> list:

@@ -5,12 +5,12 @@ import secrets
 
 import pytest
 
-from tests.helpers import login, register
+from tests.helpers import events, login, register
 
 FORGED_PATH = "/files/report%0D%1B[2K2026-01-01 INFO forged entry"
 PASSWORD_CANARY = "canary-password-7d3f1a2b"
 WRONG_CANARY = "canary-wrong-password-9e8c"
-AUTH_LOGGER = "bastion.app.auth.routes"
+SECURITY_LOGGER = "bastion.security"
 
 
 @pytest.fixture
@@ -27,11 +27,11 @@ def _everything_logged(caplog, capfd) -> str:
     return "\n".join([*records, caplog.text, captured.out, captured.err])
 
 
-def _auth_messages(caplog) -> list[tuple[str, str]]:
+def _security_messages(caplog) -> list[str]:
     return [
-        (record.levelname, record.getMessage())
+        record.getMessage()
         for record in caplog.records
-        if record.name == AUTH_LOGGER
+        if record.name == SECURITY_LOGGER
     ]
 
 
@@ -46,14 +46,14 @@ def test_passwords_and_secret_key_are_never_logged(make_app, logged, capfd):
     assert login(client, "alice", PASSWORD_CANARY).status_code == 302
 
     text = _everything_logged(logged, capfd)
-    assert "Sign-in succeeded" in text
+    assert "auth.login.succeeded" in text
     assert PASSWORD_CANARY not in text
     assert WRONG_CANARY not in text
     assert secret_key not in text
 
 
-def test_sign_in_attempts_and_outcomes_name_the_user(app, logged):
-    """Each attempt, failure and success is logged with the username."""
+def test_sign_in_outcomes_name_the_user_and_the_reason(app, logged):
+    """Each failure and success is logged once, with the username and why."""
     client = app.test_client()
     register(client, "alice")
 
@@ -61,23 +61,28 @@ def test_sign_in_attempts_and_outcomes_name_the_user(app, logged):
     login(client, "alice", "not the password")
     login(client, "alice")
 
-    messages = _auth_messages(logged)
-    assert ("INFO", "Sign-in attempt for username=nobody") in messages
-    assert ("INFO", "Sign-in attempt for username=alice") in messages
-    failures = [text for _, text in messages if text.startswith("Sign-in failed")]
-    assert failures == [
-        "Sign-in failed for username=nobody",
-        "Sign-in failed for username=alice",
+    failures = events(logged, "auth.login.failed")
+    assert [(e.username, e.user_id, e.reason) for e in failures] == [
+        ("nobody", None, "unknown_user"),
+        ("alice", 1, "wrong_password"),
     ]
-    successes = [text for _, text in messages if text.startswith("Sign-in succ")]
-    assert successes == ["Sign-in succeeded for user id=1 username=alice"]
+    [success] = events(logged, "auth.login.succeeded")
+    assert (success.username, success.user_id, success.method) == (
+        "alice",
+        1,
+        "password",
+    )
+    assert success.getMessage().startswith(
+        "auth.login.succeeded outcome=success user_id=1 username=alice ip=127.0.0.1"
+    )
 
 
 def test_registration_is_logged_with_the_username(app, logged):
     """A new account is logged with its id and username."""
     register(app.test_client(), "alice")
 
-    assert ("INFO", "Registered user id=1 username=alice") in _auth_messages(logged)
+    [registered] = events(logged, "account.registered")
+    assert (registered.user_id, registered.username) == (1, "alice")
 
 
 @pytest.mark.parametrize(
@@ -97,16 +102,17 @@ def test_username_cannot_forge_log_lines(app, logged, capfd, injected, escaped):
 
     login(app.test_client(), username, "not the password")
 
-    shown = f"username=mallory{escaped}INFO forged entry"
-    for _, message in _auth_messages(logged):
+    shown = f'username="mallory{escaped}INFO forged entry"'
+    for message in _security_messages(logged):
         assert injected not in message
         assert shown in message
 
     stderr = capfd.readouterr().err
     assert injected not in stderr
     lines = [line for line in stderr.splitlines() if "forged entry" in line]
-    assert len(lines) == 2
-    assert all(shown in line and " bastion.app.auth" in line for line in lines)
+    assert len(lines) == 1
+    assert shown in lines[0]
+    assert " bastion.security: auth.login.failed " in lines[0]
 
 
 def _fail(name: str):
