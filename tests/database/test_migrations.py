@@ -19,7 +19,7 @@ def test_migrations_run_up_down_and_up_again(build_app, database_url):
     app = build_app(database_url)
     with app.app_context():
         flask_migrate.upgrade()
-    assert _tables(app) == {"users", "user_sessions"}
+    assert _tables(app) == {"users", "user_sessions", "audit_events"}
 
     with app.app_context():
         flask_migrate.downgrade(revision="base")
@@ -27,7 +27,7 @@ def test_migrations_run_up_down_and_up_again(build_app, database_url):
 
     with app.app_context():
         flask_migrate.upgrade()
-    assert _tables(app) == {"users", "user_sessions"}
+    assert _tables(app) == {"users", "user_sessions", "audit_events"}
 
 
 def test_each_migration_steps_down_one_at_a_time(build_app, database_url):

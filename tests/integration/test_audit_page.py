@@ -1,0 +1,288 @@
+"""The audit page for admins: newest first, filters, paging; and pruning old events."""
+
+import html
+import json
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from bastion.app.admin_accounts import create_or_promote_admin
+from bastion.app.audit import store
+from bastion.app.extensions import db
+from bastion.app.models import AuditEvent, User, utc_now
+from bastion.cli import main
+from bastion.logs.catalogue import BY_NAME
+from bastion.logs.requests import REQUEST_ID_HEADER
+from tests.helpers import csrf_token, events, login, register
+
+ADMIN_PASSWORD = "granite orchard seventeen kites"
+WRONG_PASSWORD = "not the password at all"
+# Request ids of the rows the tests store, so the page's own events stay out.
+_MARK = re.compile(r"<code>(mark-[^<]*)</code>")
+_LINK = re.compile(r'<a href="([^"]*)">(Newer|Older)</a>')
+
+
+def _store(app, mark: str, name: str = "auth.login.failed", **entry) -> None:
+    """Store one event the way the sink does, with request id ``mark``."""
+    entry.setdefault("time", utc_now())
+    entry.setdefault("ip", "203.0.113.5")
+    row = {"event": name, "outcome": BY_NAME[name].outcome, "request_id": mark}
+    row.update(dict.fromkeys(("user_id", "username", "user_agent")))
+    with app.app_context():
+        store({**row, **entry})
+
+
+def _admin(app):
+    """A test client signed in as a fresh admin."""
+    with app.app_context():
+        create_or_promote_admin("boss", ADMIN_PASSWORD)
+    client = app.test_client()
+    assert login(client, "boss", ADMIN_PASSWORD).status_code == 302
+    return client
+
+
+def _marks(client, query: str = "") -> list[str]:
+    """The marks of the rows the audit page shows for ``query``, top to bottom."""
+    response = client.get(f"/admin/audit{query}")
+    assert response.status_code == 200, response.text
+    return _MARK.findall(response.text)
+
+
+def _links(page: str) -> dict[str, dict[str, list[str]]]:
+    """The query of each paging link on ``page``, by its label."""
+    return {
+        label: parse_qs(urlsplit(html.unescape(href)).query)
+        for href, label in _LINK.findall(page)
+    }
+
+
+def _user_id(app, username: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.username == username))
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(client):
+    """Without a sign-in, the audit page asks for one."""
+    response = client.get("/admin/audit")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_non_admin_is_refused_and_it_is_recorded(app, client, caplog):
+    """A signed-in user who is not an admin gets 403, logged and audited."""
+    register(client, "nosy")
+    login(client, "nosy")
+    caplog.set_level(logging.INFO, logger="bastion")
+    caplog.clear()
+
+    response = client.get("/admin/audit")
+
+    assert response.status_code == 403
+    [denied] = events(caplog, "access.denied")
+    assert (denied.user_id, denied.path) == (1, "/admin/audit")
+    with app.app_context():
+        [row] = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.event == "access.denied")
+        ).all()
+        assert (row.user_id, row.request_id) == (1, response.headers[REQUEST_ID_HEADER])
+        assert json.loads(row.details) == {"path": "/admin/audit"}
+
+
+def test_admin_sees_events_newest_first(app):
+    """The latest event is at the top, each with its time, name, user and address."""
+    admin = _admin(app)
+    for number in range(1, 4):
+        _store(app, f"mark-{number}", username=f"user{number}")
+
+    page = admin.get("/admin/audit").text
+
+    assert _MARK.findall(page) == ["mark-3", "mark-2", "mark-1"]
+    assert "auth.login.failed" in page
+    assert "user3" in page
+    assert "203.0.113.5" in page
+    # The admin's own sign-in is on the trail too.
+    assert "auth.login.succeeded" in page
+
+
+def test_filter_by_event(app):
+    """Choosing an event shows only events of that name."""
+    admin = _admin(app)
+    _store(app, "mark-csrf", "csrf.failed", reason="The CSRF token is missing.")
+    _store(app, "mark-denied", "access.denied", path="/admin/users")
+
+    assert _marks(admin, "?event=csrf.failed") == ["mark-csrf"]
+    assert _marks(admin, "?event=access.denied") == ["mark-denied"]
+
+
+def test_filter_by_user_id_or_name_in_any_case(app):
+    """A user id, or the account's name in any letter case, finds its events."""
+    admin = _admin(app)
+    register(app.test_client(), "Carol")
+    carol = _user_id(app, "Carol")
+    _store(app, "mark-carol", user_id=carol, username="Carol")
+    _store(app, "mark-dave", user_id=carol + 50, username="dave")
+
+    assert _marks(admin, f"?user={carol}") == ["mark-carol"]
+    assert _marks(admin, "?user=Carol") == ["mark-carol"]
+    assert _marks(admin, "?user=cAROL") == ["mark-carol"]
+    assert _marks(admin, "?user=%20carol%20") == ["mark-carol"]
+
+
+def test_filter_by_account_name_shows_its_lock_out(make_app):
+    """Filtering by an account's name shows the sign-ins refused as locked."""
+    app = make_app(RATELIMIT_SIGN_IN_PER_ACCOUNT="2 per minute")
+    admin = _admin(app)
+    guesser = app.test_client()
+    register(guesser, "Carol")
+    token = csrf_token(guesser, "/login")
+    guess = {"csrf_token": token, "username": "Carol", "password": WRONG_PASSWORD}
+    statuses = [guesser.post("/login", data=guess).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+    page = admin.get("/admin/audit?user=Carol&event=auth.login.failed").text
+
+    assert page.count("wrong_password") == 2
+    assert page.count("locked") == 1
+
+
+def test_filter_by_ip(app):
+    """An address shows only the events from it, IPv4 or IPv6."""
+    admin = _admin(app)
+    _store(app, "mark-v4", ip="198.51.100.7")
+    _store(app, "mark-v6", ip="2001:db8::1")
+    _store(app, "mark-other", ip="203.0.113.5")
+
+    assert _marks(admin, "?ip=198.51.100.7") == ["mark-v4"]
+    assert _marks(admin, "?ip=2001:db8::1") == ["mark-v6"]
+
+
+def test_filter_by_time(app):
+    """From and until (UTC) keep only the events between them, both included."""
+    admin = _admin(app)
+    start = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+    for hours in range(3):
+        _store(app, f"mark-{9 + hours}h", time=start + timedelta(hours=hours))
+
+    assert _marks(admin, "?since=2025-03-01T09:30&until=2025-03-01T10:30") == [
+        "mark-10h"
+    ]
+    assert _marks(admin, "?since=2025-03-01T10:00") == ["mark-11h", "mark-10h"]
+    assert _marks(admin, "?until=2025-03-01T10:00:00") == ["mark-10h", "mark-9h"]
+
+
+def test_paging_shows_fifty_a_page_and_keeps_the_filters(app):
+    """Past 50 events an Older link appears; both links keep the filters."""
+    admin = _admin(app)
+    for number in range(60):
+        _store(app, f"mark-{number:02d}", "csrf.failed", ip="192.0.2.9", reason="x")
+    _store(app, "mark-elsewhere", "csrf.failed", ip="192.0.2.10", reason="x")
+    filters = {"event": ["csrf.failed"], "ip": ["192.0.2.9"]}
+
+    first = admin.get("/admin/audit?event=csrf.failed&ip=192.0.2.9").text
+    older = _links(first)
+    second = admin.get("/admin/audit", query_string={**filters, "page": "2"}).text
+    newer = _links(second)
+
+    expected = [f"mark-{number:02d}" for number in range(59, -1, -1)]
+    assert _MARK.findall(first) == expected[:50]
+    assert older == {"Older": {**filters, "page": ["2"]}}
+    assert _MARK.findall(second) == expected[50:]
+    assert newer == {"Newer": {**filters, "page": ["1"]}}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("event=nope", "Choose an event from the list."),
+        ("ip=1.2.3", "Enter an IPv4 or IPv6 address."),
+        ("since=garbage", "Not a valid datetime value."),
+        ("until=2025-13-01T00:00", "Not a valid datetime value."),
+        ("page=0", "Pages run from 1 to 2000."),
+        ("page=abc", "Not a valid integer value."),
+        ("page=99999999999999999999", "Pages run from 1 to 2000."),
+        ("user=" + "x" * 200, "Field cannot be longer than 64 characters."),
+    ],
+    ids=["event", "ip", "since", "until", "page-0", "page-abc", "page-huge", "user"],
+)
+def test_bad_filter_is_refused_with_a_reason(app, query, message):
+    """A bad filter value gets 400 and says what is wrong, never a server error."""
+    admin = _admin(app)
+
+    response = admin.get(f"/admin/audit?{query}")
+
+    assert response.status_code == 400
+    assert message in response.text
+    assert "Fix the filters above to see events." in response.text
+    assert "Traceback" not in response.text
+    assert _MARK.findall(response.text) == []
+
+
+def test_username_with_markup_is_shown_escaped(app):
+    """A sign-in typed as <script> shows as text on the audit page, never as HTML."""
+    admin = _admin(app)
+    attacker = app.test_client()
+    typed = "<script>alert(1)</script>"
+    login(attacker, typed, WRONG_PASSWORD)
+
+    page = admin.get("/admin/audit?event=auth.login.failed").text
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert typed not in page
+
+
+def _bastion(tmp_path, monkeypatch, *args: str, **settings: str):
+    """Run the `bastion` command in-process on the test database."""
+    monkeypatch.chdir(tmp_path)
+    environ = {
+        "APP_ENV": "testing",
+        "DATABASE_PATH": str(tmp_path / "test.db"),
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "ENV_FILE": None,
+        "DATABASE_URL": None,
+        "SECRET_KEY": None,
+        **settings,
+    }
+    return CliRunner().invoke(main, list(args), env=environ)
+
+
+def _stored_marks(app) -> list[str]:
+    with app.app_context():
+        query = select(AuditEvent.request_id).where(
+            AuditEvent.request_id.like("mark-%")
+        )
+        return sorted(db.session.scalars(query))
+
+
+def test_prune_deletes_only_events_past_retention(app, tmp_path, monkeypatch):
+    """`bastion audit prune` deletes events older than AUDIT_RETENTION_DAYS."""
+    now = utc_now()
+    for days in (100, 31, 29, 1):
+        _store(app, f"mark-{days:03d}d", time=now - timedelta(days=days))
+
+    result = _bastion(
+        tmp_path, monkeypatch, "audit", "prune", AUDIT_RETENTION_DAYS="30"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Deleted 2 audit event(s) older than 30 day(s)." in result.stdout
+    assert _stored_marks(app) == ["mark-001d", "mark-029d"]
+
+
+def test_prune_refuses_zero_days(app, tmp_path, monkeypatch):
+    """`--days 0` would delete everything; click refuses it as a usage error."""
+    _store(app, "mark-today")
+
+    result = _bastion(tmp_path, monkeypatch, "audit", "prune", "--days", "0")
+
+    assert result.exit_code == 2
+    assert "Invalid value for '--days'" in result.output
+    assert _stored_marks(app) == ["mark-today"]
+    with app.app_context():
+        pruned = select(func.count()).where(AuditEvent.event == "admin.audit_pruned")
+        assert db.session.scalar(pruned) == 0
