@@ -69,9 +69,10 @@ class JSONFormatter(logging.Formatter):
             "process": record.process,
             "message": self.redact(record.getMessage()),
         }
-        for key, value in vars(record).items():
-            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
-                entry[key] = _redacted_value(value, self.redact)
+        attributes = vars(record)
+        for key in sorted(attributes.keys() - _STANDARD_ATTRIBUTES):
+            if not key.startswith("_"):
+                entry[key] = _redacted_value(attributes[key], self.redact)
         if record.exc_info:
             entry["exception"] = self.redact(self.formatException(record.exc_info))
         # json.dumps escapes line breaks and control characters: one record, one line.
@@ -79,6 +80,8 @@ class JSONFormatter(logging.Formatter):
 
 
 def _redacted_value(value: object, redact: Redactor) -> object:
+    if type(value) is str:
+        return redact(value)
     # Numbers, booleans and None stay JSON values, so a shipper can compare them.
     if value is None or isinstance(value, bool | int | float):
         return value

@@ -3,7 +3,7 @@
 import ipaddress
 
 from flask import render_template, request
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from wtforms import Form, IntegerField, SelectField, StringField
 from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice
@@ -121,7 +121,8 @@ def _filtered(form: AuditFilterForm) -> Select:
 
 def _user_condition(text: str):
     """Events of the account with this id or name, or naming it as typed."""
-    conditions = [AuditEvent.username == logged_username(text)]
+    # Typed names are stored as typed; pseudonyms ignore case already.
+    conditions = [func.lower(AuditEvent.username) == logged_username(text).lower()]
     if text.isdigit() and len(text) <= 18:
         conditions.append(AuditEvent.user_id == int(text))
     elif text.isascii():
