@@ -71,7 +71,13 @@ def _record_start_up(app: Flask, settings: Settings) -> None:
         record_event(
             "config.loaded",
             profile=settings.profile,
-            sources=settings.names_by_source(),
+            # Settings left at their plain default came from no source; listing
+            # them all made every start-up line hundreds of characters long.
+            sources={
+                source: names
+                for source, names in settings.names_by_source().items()
+                if source != "default"
+            },
         )
         fallbacks = settings.secret_key_fallbacks()
         if fallbacks:

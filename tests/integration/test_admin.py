@@ -108,3 +108,16 @@ def test_promoting_an_existing_user_needs_their_password(app, client):
         with pytest.raises(AdminAccountError):
             create_or_promote_admin("member", ADMIN_PASSWORD)
         assert create_or_promote_admin("MEMBER", PASSWORD) == "member is now an admin."
+
+
+def test_promoting_an_admin_again_changes_and_records_nothing(app, client, caplog):
+    """Running create-admin twice says the user is an admin already; no new event."""
+    register(client, "member")
+    with app.app_context():
+        create_or_promote_admin("member", PASSWORD)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="bastion"):
+            answer = create_or_promote_admin("member", PASSWORD)
+
+    assert answer == "member is already an admin."
+    assert events(caplog, "admin.role_granted") == []

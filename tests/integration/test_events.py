@@ -564,7 +564,7 @@ def test_admin_created_from_the_command_line_is_recorded(
         logged,
         app,
         "admin.user_created",
-        user_id=None,
+        user_id=_user_id(app, "chief"),
         username="chief",
         target_user_id=_user_id(app, "chief"),
     )
@@ -586,7 +586,7 @@ def test_user_promoted_from_the_command_line_is_recorded(
         logged,
         app,
         "admin.role_granted",
-        user_id=None,
+        user_id=_user_id(app, "member"),
         username="member",
         target_user_id=_user_id(app, "member"),
     )
@@ -618,6 +618,8 @@ def test_start_up_is_logged_without_any_value(make_app, logged, tmp_path):
     settings = app.extensions["bastion"].settings
     sources = settings.names_by_source()
     assert "LOG_LEVEL" in sources["environment"]
+    # Settings at their plain default came from no source, so they are left out.
+    assert "PORT" in sources.pop("default")
     _recorded_once(
         logged,
         app,

@@ -39,10 +39,16 @@ def create_or_promote_admin(username: str, password: str) -> str:
             raise AdminAccountError(
                 f"{username} exists and that is not their password."
             )
+        if user.is_admin:
+            return f"{user.username} is already an admin."
         user.role = ROLE_ADMIN
         db.session.commit()
+        # user_id is the account concerned, so the audit page's user filter finds it.
         record_event(
-            "admin.role_granted", target_user_id=user.id, username=user.username
+            "admin.role_granted",
+            user_id=user.id,
+            username=user.username,
+            target_user_id=user.id,
         )
         return f"{user.username} is now an admin."
 
@@ -57,5 +63,7 @@ def create_or_promote_admin(username: str, password: str) -> str:
     )
     db.session.add(user)
     db.session.commit()
-    record_event("admin.user_created", target_user_id=user.id, username=username)
+    record_event(
+        "admin.user_created", user_id=user.id, username=username, target_user_id=user.id
+    )
     return f"Created admin {username}."

@@ -154,7 +154,12 @@ EVENTS: tuple[Event, ...] = (
         "Settings were loaded and validated at start-up. Never holds a value.",
         (
             ("profile", "development, production or testing."),
-            ("sources", "For each source, the names of the settings it supplied."),
+            (
+                "sources",
+                "For each source (a .env file, the environment, a secret file, a "
+                "profile's defaults, a generated key), the names of the settings it "
+                "supplied. Settings at their plain default are not listed.",
+            ),
         ),
         audited=False,
     ),

@@ -130,6 +130,8 @@ def configure_logging(
         logger = logging.getLogger(name)
         logger.setLevel(level)
         attach_handler(logger)
+    # Alembic 1.16 announces each of its plugins at INFO whenever it loads.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     werkzeug = logging.getLogger("werkzeug")
     if _drop_werkzeug_request_lines not in werkzeug.filters:
         werkzeug.addFilter(_drop_werkzeug_request_lines)

@@ -27,7 +27,7 @@ def _stripped(text: str | None) -> str | None:
 
 
 def _known_event(form: Form, field: SelectField) -> None:
-    if field.data not in BY_NAME:
+    if field.data not in BY_NAME or not BY_NAME[field.data].audited:
         raise ValidationError("Choose an event from the list.")
 
 
@@ -45,7 +45,7 @@ class AuditFilterForm(Form):
     event = SelectField(
         "Event",
         choices=[SelectChoice("", "Any event")]
-        + [SelectChoice(e.name) for e in EVENTS],
+        + [SelectChoice(e.name) for e in EVENTS if e.audited],
         # An absent filter is no choice at all; _known_event checks a given one.
         validate_choice=False,
         validators=[Optional(), _known_event],
