@@ -518,6 +518,19 @@ def test_form_without_csrf_token_is_recorded(app, client, logged):
     )
 
 
+def test_forged_form_aimed_at_a_signed_in_user_names_them(app, client, logged):
+    """A CSRF failure on a signed-in user's session is recorded with their id."""
+    register(client, "alice")
+    login(client, "alice")
+    logged.clear()
+
+    response = client.post("/logout")
+
+    assert response.status_code == 400
+    [failed] = events(logged, "csrf.failed")
+    assert failed.user_id == 1
+
+
 @exercises("access.denied")
 def test_non_admin_opening_an_admin_page_is_recorded(app, client, logged):
     """A user opening an admin page gets 403, recorded with the path."""

@@ -84,6 +84,23 @@ def current() -> UserSession | None:
     return g.get("user_session")
 
 
+def cookie_user_id() -> int | None:
+    """The user a valid session cookie names, without loading or touching the session.
+
+    For records made before the session is loaded, such as a CSRF failure.
+    """
+    token = session.get(SESSION_ID_KEY)
+    if not isinstance(token, str):
+        return None
+
+    record = db.session.scalar(
+        select(UserSession).where(UserSession.token_hash == _hash(token))
+    )
+    if record is None or _state(record, utc_now()) != "valid":
+        return None
+    return record.user_id
+
+
 def end_current() -> None:
     """Sign this device out: delete its row and both cookies."""
     record = current()

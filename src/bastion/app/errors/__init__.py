@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
+from bastion.app import sessions
 from bastion.app.extensions import db, login_manager
 from bastion.logs.events import record_event
 
@@ -39,7 +40,11 @@ def _untrusted_host(error: SecurityError):
 
 def _csrf_failed(error: CSRFError):
     # A rejected form is the client's problem, not a server fault.
-    record_event("csrf.failed", reason=error.description)
+    # The CSRF check runs before the session is loaded; look up whose cookie it is,
+    # since a forged form aimed at a signed-in user is the case worth knowing.
+    record_event(
+        "csrf.failed", user_id=sessions.cookie_user_id(), reason=error.description
+    )
     return _page("errors/csrf.html", 400, title="Form expired", message=CSRF_EXPIRED)
 
 
