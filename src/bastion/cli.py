@@ -170,8 +170,18 @@ def audit() -> None:
 @with_app_context
 def prune(days: int | None) -> None:
     """Delete audit events older than AUDIT_RETENTION_DAYS (default 90)."""
+    from sqlalchemy import inspect
+
     from bastion.app.audit import prune as prune_events
+    from bastion.app.extensions import db as database
     from bastion.context import current_settings
+
+    if not inspect(database.engine).has_table("audit_events"):
+        click.echo(
+            "Error: the database has no audit_events table; run `bastion db upgrade`.",
+            err=True,
+        )
+        sys.exit(1)
 
     retention = days or current_settings().audit_retention_days
     deleted = prune_events(retention)

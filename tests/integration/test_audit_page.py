@@ -286,3 +286,34 @@ def test_prune_refuses_zero_days(app, tmp_path, monkeypatch):
     with app.app_context():
         pruned = select(func.count()).where(AuditEvent.event == "admin.audit_pruned")
         assert db.session.scalar(pruned) == 0
+
+
+def test_user_filter_with_other_digits_is_not_an_error(app):
+    """A superscript digit is not a user id: the filter answers, never 500."""
+    admin = _admin(app)
+
+    for value in ("%C2%B2", "1%C2%B2", "%D9%A3"):
+        assert admin.get(f"/admin/audit?user={value}").status_code == 200
+
+
+def test_prune_deletes_in_batches(app, tmp_path, monkeypatch):
+    """A backlog larger than one batch is deleted whole, a batch at a time."""
+    monkeypatch.setattr("bastion.app.audit.PRUNE_BATCH_SIZE", 3)
+    old = utc_now() - timedelta(days=100)
+    for number in range(7):
+        _store(app, f"mark-old-{number}", time=old)
+    _store(app, "mark-new")
+
+    result = _bastion(tmp_path, monkeypatch, "audit", "prune")
+
+    assert "Deleted 7 audit event(s) older than 90 day(s)." in result.stdout
+    assert _stored_marks(app) == ["mark-new"]
+
+
+def test_prune_without_the_table_says_what_to_do(tmp_path, monkeypatch):
+    """Before `bastion db upgrade`, prune says to run it; no traceback."""
+    result = _bastion(tmp_path, monkeypatch, "audit", "prune")
+
+    assert result.exit_code == 1
+    assert "run `bastion db upgrade`" in result.output
+    assert "Traceback" not in result.output

@@ -73,7 +73,8 @@ def test_sign_in_outcomes_name_the_user_and_the_reason(app, logged):
         "password",
     )
     assert success.getMessage().startswith(
-        "auth.login.succeeded outcome=success user_id=1 username=alice ip=127.0.0.1"
+        "auth.login.succeeded outcome=success user_id=1 ip=127.0.0.1 method=password "
+        "username=alice user_agent=Werkzeug/"
     )
 
 

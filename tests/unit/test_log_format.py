@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 
-from bastion.logs.redaction import MASK, Redactor
+from bastion.logs.redaction import MASK, Redactor, for_log
 from bastion.logs.setup import JSONFormatter, UTCFormatter
 
 KEY = secrets.token_hex(32)
@@ -48,11 +48,22 @@ def test_secret_is_masked_in_message_args_extras_and_tracebacks(formatter_class)
         ("cookie=session=eyJhbGciOi; remember=zz", "eyJhbGciOi"),
         ("card 4111 1111 1111 1111 used", "4111 1111 1111 1111"),
         ("card 4012888888881881", "4012888888881881"),
+        # A digit added before or after must not hide the card inside.
+        ("card 4111111111111111 5", "4111111111111111"),
+        ("7 4111111111111111", "4111111111111111"),
+        ("card 4111.1111.1111.1111", "4111.1111.1111.1111"),
     ],
 )
 def test_credentials_and_card_numbers_are_masked(text, hidden):
     """URL passwords, credential headers and Luhn-valid card numbers are masked."""
     assert hidden not in Redactor()(text)
+
+
+def test_typed_backslashes_are_doubled_so_escapes_cannot_be_faked():
+    """A typed \\x0a or \\" reads differently from an escaped line break or quote."""
+    assert for_log("a\\x0a") == "a\\\\x0a"
+    assert for_log("a\n") == "a\\x0a"
+    assert for_log('x\\"') == 'x\\\\"'
 
 
 def test_numbers_that_fail_luhn_are_kept():

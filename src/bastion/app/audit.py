@@ -10,13 +10,14 @@ import json
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 
 from bastion.app.extensions import db
 from bastion.app.models import AuditEvent, utc_now
 from bastion.logs.catalogue import COMMON_FIELDS
 from bastion.logs.events import add_event_sink, record_event
 
+PRUNE_BATCH_SIZE = 5000
 _COLUMN_LIMITS = {"username": 220, "user_agent": 220, "request_id": 64, "ip": 45}
 
 
@@ -53,13 +54,25 @@ def _cut(entry: dict[str, object], key: str) -> str | None:
 
 
 def prune(retention_days: int) -> int:
-    """Delete events older than ``retention_days``; record and return how many."""
+    """Delete events older than ``retention_days``; record and return how many.
+
+    Deletes in batches, each its own transaction, so a large backlog never holds
+    the database's write lock long enough to stall the audit writes of live requests.
+    """
     cutoff: datetime = utc_now() - timedelta(days=retention_days)
-    result = db.session.execute(
-        delete(AuditEvent).where(AuditEvent.created_at < cutoff)
-    )
-    db.session.commit()
-    record_event(
-        "admin.audit_pruned", count=result.rowcount, retention_days=retention_days
-    )
-    return result.rowcount
+    deleted = 0
+    while True:
+        batch = (
+            select(AuditEvent.id)
+            .where(AuditEvent.created_at < cutoff)
+            .limit(PRUNE_BATCH_SIZE)
+            .scalar_subquery()
+        )
+        result = db.session.execute(delete(AuditEvent).where(AuditEvent.id.in_(batch)))
+        db.session.commit()
+        deleted += result.rowcount
+        if result.rowcount < PRUNE_BATCH_SIZE:
+            break
+
+    record_event("admin.audit_pruned", count=deleted, retention_days=retention_days)
+    return deleted

@@ -14,19 +14,30 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, has_app_context, has_request_context, request
+from limits import parse
 
-from bastion.logs.catalogue import BY_NAME
+from bastion.logs.catalogue import BY_NAME, DENIED, FAILURE
 from bastion.logs.redaction import for_log
 from bastion.logs.requests import current_request_id, signed_in_user_id
+from bastion.logs.setup import redact
 
 security_logger = logging.getLogger("bastion.security")
 
 EventSink = Callable[[dict[str, object]], None]
 _EXTENSION = "bastion.events"
 _PSEUDONYM_LABEL = b"bastion.log-pseudonym"
+# The message leads with what no client controls, so text a client typed (which the
+# redactor may mask to the end of the line) can never hide who, where or the outcome.
+_MESSAGE_FIRST = ("outcome", "user_id", "ip")
+_MESSAGE_LAST = ("username", "user_agent")
 # Keys the message leaves out: the record has its own time, and text logs show the
 # request id in front of every line.
 _NOT_IN_MESSAGE = frozenset({"event", "time", "request_id"})
+# Anyone can cause denied and failed events as fast as they can send requests. Past
+# this many a minute from one address, each such event is still logged but no longer
+# stored, so a flood cannot bury the audit trail or fill the disk.
+STORED_PER_ADDRESS = parse("30 per minute")
+_RATE_LIMITER = "bastion.ratelimit"
 
 
 class _EventSettings:
@@ -81,9 +92,19 @@ def record_event(
         _message(entry),
         extra={key: value for key, value in entry.items() if key != "time"},
     )
-    if event.audited and has_app_context():
+    if event.audited and has_app_context() and _may_store(event.outcome, entry):
         _send_to_sinks(entry)
     return entry
+
+
+def _may_store(outcome: str, entry: dict[str, object]) -> bool:
+    if outcome not in (DENIED, FAILURE) or entry["ip"] is None:
+        return True
+
+    limiter = current_app.extensions.get(_RATE_LIMITER)
+    if limiter is None:
+        return True
+    return limiter.hit(STORED_PER_ADDRESS, "bastion-audit", entry["event"], entry["ip"])
 
 
 def _describe(
@@ -111,6 +132,10 @@ def _describe(
         entry["request_id"] = current_request_id()
     for key, value in fields.items():
         entry[key] = for_log(value) if isinstance(value, str) else value
+    # Masked here as well as by the log formatter: the audit sinks keep a copy.
+    for key, value in entry.items():
+        if isinstance(value, str):
+            entry[key] = redact(value)
     return entry
 
 
@@ -123,11 +148,17 @@ def logged_username(username: str) -> str:
 
 
 def _message(entry: dict[str, object]) -> str:
+    middle = [
+        key
+        for key in entry
+        if key not in _MESSAGE_FIRST
+        and key not in _MESSAGE_LAST
+        and key not in _NOT_IN_MESSAGE
+    ]
     parts = [str(entry["event"])]
-    for key, value in entry.items():
-        if key in _NOT_IN_MESSAGE or value is None:
-            continue
-        parts.append(f"{key}={_quoted(value)}")
+    for key in (*_MESSAGE_FIRST, *middle, *_MESSAGE_LAST):
+        if entry[key] is not None:
+            parts.append(f"{key}={_quoted(entry[key])}")
     return " ".join(parts)
 
 

@@ -6,16 +6,19 @@ _MAX_LENGTH = 200
 
 
 def for_log(value: object) -> str:
-    """Return ``value`` with line breaks and control characters escaped, and capped.
+    """Return ``value`` with backslashes, line breaks and control characters escaped,
+    and capped.
 
     Anything a user typed goes through this before it reaches a log record, so no one
     can forge a second log line or send escape sequences to an operator's terminal.
+    Backslashes are doubled first, so typed text such as ``\\x0a`` or ``\\"`` reads
+    differently from an escaped control character or quote.
     """
     text = str(value)
     if len(text) > _MAX_LENGTH:
         text = text[:_MAX_LENGTH] + "..."
 
-    return escape_controls(text)
+    return escape_controls(text.replace("\\", "\\\\"))
 
 
 def escape_controls(text: str) -> str:
@@ -45,10 +48,14 @@ _CREDENTIAL_HEADER = re.compile(
     r"[^\r\n]+",
     re.I,
 )
-_CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# Any run of 13 or more digits, spaces, dots or hyphens; _mask_card decides.
+_CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ .-]?){12,}\d(?!\d)")
+_CARD_LENGTHS = range(13, 20)
+# Beyond this many digits a run is masked whole rather than searched window by window.
+_LONGEST_RUN_SEARCHED = 64
 # One pass that finds text none of the three patterns above could match, which is
 # nearly every log value: those skip the three substitutions.
-_SUSPECT = re.compile(r"://|authorization|cookie|(?:\d[ -]?){12}\d", re.I)
+_SUSPECT = re.compile(r"://|authorization|cookie|(?:\d[ .-]?){12}\d", re.I)
 
 
 class Redactor:
@@ -75,8 +82,19 @@ class Redactor:
 
 
 def _mask_card(match: re.Match) -> str:
+    """Mask a run of digits if any card-length stretch of it passes the Luhn check.
+
+    Checking only the whole run let a card through with one digit added before or
+    after it. This masks more long numbers than strictly needed; a log loses little.
+    """
     digits = [int(char) for char in match.group() if char.isdigit()]
-    return MASK if _passes_luhn(digits) else match.group()
+    if len(digits) > _LONGEST_RUN_SEARCHED:
+        return MASK
+    for length in _CARD_LENGTHS:
+        for start in range(len(digits) - length + 1):
+            if _passes_luhn(digits[start : start + length]):
+                return MASK
+    return match.group()
 
 
 def _passes_luhn(digits: list[int]) -> bool:

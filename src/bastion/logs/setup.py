@@ -137,6 +137,11 @@ def configure_logging(
         werkzeug.addFilter(_drop_werkzeug_request_lines)
 
 
+def redact(text: str) -> str:
+    """Mask secrets in ``text`` as the log handler would, for copies kept elsewhere."""
+    return _handler.formatter.redact(text)
+
+
 def attach_handler(logger: logging.Logger, exclusive: bool = False) -> None:
     """Route ``logger`` through the shared handler, unless an ancestor already does.
 

@@ -1,6 +1,7 @@
 """The audit page: security events, newest first, filtered by event, user, IP, time."""
 
 import ipaddress
+import re
 
 from flask import render_template, request
 from sqlalchemy import Select, func, or_, select
@@ -18,6 +19,7 @@ from bastion.logs.events import logged_username
 PAGE_SIZE = 50
 # Offset paging reads every skipped row; past this, narrow the filters instead.
 LAST_PAGE = 2000
+_USER_ID = re.compile(r"[0-9]{1,18}")
 _FILTERS = ("event", "user", "ip", "since", "until")
 _TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -123,7 +125,7 @@ def _user_condition(text: str):
     """Events of the account with this id or name, or naming it as typed."""
     # Typed names are stored as typed; pseudonyms ignore case already.
     conditions = [func.lower(AuditEvent.username) == logged_username(text).lower()]
-    if text.isdigit() and len(text) <= 18:
+    if _USER_ID.fullmatch(text):
         conditions.append(AuditEvent.user_id == int(text))
     elif text.isascii():
         found = db.session.scalar(select(User.id).where(username_matches(text)))

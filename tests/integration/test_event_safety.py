@@ -1,0 +1,114 @@
+"""Events are safe to keep: masked in the table too, unforgeable, and flood-proof."""
+
+import logging
+import secrets
+
+import pytest
+from sqlalchemy import func, select
+
+from bastion.app.extensions import db
+from bastion.app.models import AuditEvent
+from bastion.logs.events import STORED_PER_ADDRESS
+from tests.helpers import csrf_token, events, login, register
+
+_OTHER_KEY = secrets.token_hex(32)
+
+
+@pytest.fixture
+def logged(caplog):
+    caplog.set_level(logging.INFO, logger="bastion")
+    return caplog
+
+
+def _stored(app, name: str) -> list[AuditEvent]:
+    with app.app_context():
+        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.event == name))
+        return list(rows)
+
+
+@pytest.mark.parametrize(
+    ("typed", "hidden"),
+    [
+        ("4111111111111111", "4111111111111111"),
+        ("4111 1111 1111 1111 9", "4111 1111 1111 1111"),
+        (_OTHER_KEY, _OTHER_KEY),
+    ],
+    ids=["card", "card-with-digit-added", "secret-key"],
+)
+def test_secrets_typed_as_a_username_are_masked_in_the_table(
+    make_app, logged, typed, hidden
+):
+    """The audit row is masked like the log: a card or the key typed is not kept."""
+    # Not the canary key: the sign-in form shows the typed name back to its typist.
+    app = make_app(SECRET_KEY=_OTHER_KEY)
+    login(app.test_client(), typed, "not the password")
+
+    [row] = _stored(app, "auth.login.failed")
+    assert hidden not in (row.username or "")
+    assert "[REDACTED]" in row.username
+    assert hidden not in logged.text
+
+
+def test_typed_text_cannot_hide_who_where_or_the_outcome(client, logged):
+    """A typed 'cookie=' masks only what follows it, after the fixed fields."""
+    login(client, "cookie=x", "not the password")
+
+    [failed] = events(logged, "auth.login.failed")
+    message = failed.getMessage()
+    assert message.startswith(
+        "auth.login.failed outcome=failure ip=127.0.0.1 reason=unknown_user username="
+    )
+
+
+def test_typed_quotes_and_backslashes_cannot_forge_fields(client, logged):
+    """A username built to close its quotes adds no key=value pair of its own."""
+    login(client, 'x\\" outcome=success user_id=1 ip=10.9.9.9 z=\\', "not it")
+
+    [failed] = events(logged, "auth.login.failed")
+    message = failed.getMessage()
+    assert message.count("outcome=") == 2
+    assert message.startswith("auth.login.failed outcome=failure ip=127.0.0.1 ")
+    # The typed quote stays escaped inside the quoted value: x\\\" ...
+    assert 'username="x\\\\\\" outcome=success' in message
+
+
+def test_a_flood_of_denied_requests_is_logged_but_stored_only_up_to_a_cap(
+    app, client, logged
+):
+    """Past the per-address cap, CSRF failures are still logged but not stored."""
+    cap = STORED_PER_ADDRESS.amount
+
+    for _ in range(cap + 5):
+        assert client.post("/login").status_code == 400
+
+    assert len(events(logged, "csrf.failed")) == cap + 5
+    with app.app_context():
+        count = select(func.count()).where(AuditEvent.event == "csrf.failed")
+        assert db.session.scalar(count) == cap
+
+
+def test_the_cap_is_per_address(app, logged):
+    """One address reaching the cap does not stop another's events being stored."""
+    flooder = app.test_client()
+    for _ in range(STORED_PER_ADDRESS.amount + 1):
+        flooder.post("/login")
+
+    app.test_client().post("/login", environ_overrides={"REMOTE_ADDR": "198.51.100.7"})
+
+    addresses = {row.ip_address for row in _stored(app, "csrf.failed")}
+    assert addresses == {"127.0.0.1", "198.51.100.7"}
+
+
+def test_successful_events_are_never_capped(make_app):
+    """Only denied and failed events are capped; sign-ins are always stored."""
+    app = make_app(
+        RATELIMIT_SIGN_IN_PER_IP="1000 per minute",
+        RATELIMIT_SIGN_IN_PER_ACCOUNT="1000 per minute",
+    )
+    client = app.test_client()
+    register(client, "alice")
+    for _ in range(STORED_PER_ADDRESS.amount + 2):
+        login(client, "alice")
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+    assert len(_stored(app, "auth.login.succeeded")) == STORED_PER_ADDRESS.amount + 2
