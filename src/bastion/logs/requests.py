@@ -7,8 +7,8 @@ lets an operator find every record of that request.
 """
 
 import logging
+import os
 import re
-import secrets
 import time
 
 from flask import Flask, Response, g, has_request_context, request
@@ -16,6 +16,7 @@ from flask import Flask, Response, g, has_request_context, request
 from bastion.logs.redaction import for_log
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_ENVIRON_KEY = "HTTP_X_REQUEST_ID"
 # Letters, digits and a few separators; enough for UUIDs and most proxies' ids.
 _PLAIN_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 
@@ -48,11 +49,12 @@ def init_request_logging(app: Flask, trust_request_id: bool) -> None:
 
     def begin() -> None:
         g.request_started = time.perf_counter()
-        offered = request.headers.get(REQUEST_ID_HEADER) if trust_request_id else None
+        # The WSGI environ directly: this runs on every request, static files too.
+        offered = request.environ.get(_ENVIRON_KEY) if trust_request_id else None
         if offered is not None and _PLAIN_ID.fullmatch(offered):
             g.request_id = offered
         else:
-            g.request_id = secrets.token_hex(8)
+            g.request_id = os.urandom(8).hex()
 
     app.before_request_funcs.setdefault(None, []).insert(0, begin)
     app.after_request_funcs.setdefault(None, []).insert(0, _finish)
@@ -73,19 +75,21 @@ def _finish(response: Response) -> Response:
 def _log_access(response: Response, request_id: str) -> None:
     duration_ms = round((time.perf_counter() - g.request_started) * 1000, 1)
     user_id = signed_in_user_id()
+    method = request.method
     # request.path never includes the query string, where tokens travel.
     path = for_log(request.path)
+    status = response.status_code
     access_logger.info(
         "%s %s %s %.1fms user=%s",
-        request.method,
+        method,
         path,
-        response.status_code,
+        status,
         duration_ms,
         user_id if user_id is not None else "-",
         extra={
-            "method": request.method,
+            "method": method,
             "path": path,
-            "status": response.status_code,
+            "status": status,
             "duration_ms": duration_ms,
             "user_id": user_id,
             "request_id": request_id,
