@@ -80,3 +80,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def run_bastion(tmp_path, monkeypatch, *args: str, answer=None, **settings: str):
+    """Run the `bastion` command in-process on the test's database in ``tmp_path``.
+
+    ``answer`` is typed at its prompts; ``settings`` are added to its environment.
+    """
+    from click.testing import CliRunner
+
+    from bastion.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    environ = {
+        "APP_ENV": "testing",
+        "DATABASE_PATH": str(tmp_path / "test.db"),
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "ENV_FILE": None,
+        "DATABASE_URL": None,
+        "SECRET_KEY": None,
+        **settings,
+    }
+    return CliRunner().invoke(main, list(args), env=environ, input=answer)

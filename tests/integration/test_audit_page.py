@@ -8,17 +8,15 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bastion.app.admin_accounts import create_or_promote_admin
 from bastion.app.audit import store
 from bastion.app.extensions import db
 from bastion.app.models import AuditEvent, User, utc_now
-from bastion.cli import main
 from bastion.logs.catalogue import BY_NAME
 from bastion.logs.requests import REQUEST_ID_HEADER
-from tests.helpers import csrf_token, events, login, register
+from tests.helpers import csrf_token, events, login, register, run_bastion
 
 ADMIN_PASSWORD = "granite orchard seventeen kites"
 WRONG_PASSWORD = "not the password at all"
@@ -236,21 +234,6 @@ def test_username_with_markup_is_shown_escaped(app):
     assert typed not in page
 
 
-def _bastion(tmp_path, monkeypatch, *args: str, **settings: str):
-    """Run the `bastion` command in-process on the test database."""
-    monkeypatch.chdir(tmp_path)
-    environ = {
-        "APP_ENV": "testing",
-        "DATABASE_PATH": str(tmp_path / "test.db"),
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "ENV_FILE": None,
-        "DATABASE_URL": None,
-        "SECRET_KEY": None,
-        **settings,
-    }
-    return CliRunner().invoke(main, list(args), env=environ)
-
-
 def _stored_marks(app) -> list[str]:
     with app.app_context():
         query = select(AuditEvent.request_id).where(
@@ -265,7 +248,7 @@ def test_prune_deletes_only_events_past_retention(app, tmp_path, monkeypatch):
     for days in (100, 31, 29, 1):
         _store(app, f"mark-{days:03d}d", time=now - timedelta(days=days))
 
-    result = _bastion(
+    result = run_bastion(
         tmp_path, monkeypatch, "audit", "prune", AUDIT_RETENTION_DAYS="30"
     )
 
@@ -278,7 +261,7 @@ def test_prune_refuses_zero_days(app, tmp_path, monkeypatch):
     """`--days 0` would delete everything; click refuses it as a usage error."""
     _store(app, "mark-today")
 
-    result = _bastion(tmp_path, monkeypatch, "audit", "prune", "--days", "0")
+    result = run_bastion(tmp_path, monkeypatch, "audit", "prune", "--days", "0")
 
     assert result.exit_code == 2
     assert "Invalid value for '--days'" in result.output
@@ -304,7 +287,7 @@ def test_prune_deletes_in_batches(app, tmp_path, monkeypatch):
         _store(app, f"mark-old-{number}", time=old)
     _store(app, "mark-new")
 
-    result = _bastion(tmp_path, monkeypatch, "audit", "prune")
+    result = run_bastion(tmp_path, monkeypatch, "audit", "prune")
 
     assert "Deleted 7 audit event(s) older than 90 day(s)." in result.stdout
     assert _stored_marks(app) == ["mark-new"]
@@ -312,7 +295,7 @@ def test_prune_deletes_in_batches(app, tmp_path, monkeypatch):
 
 def test_prune_without_the_table_says_what_to_do(tmp_path, monkeypatch):
     """Before `bastion db upgrade`, prune says to run it; no traceback."""
-    result = _bastion(tmp_path, monkeypatch, "audit", "prune")
+    result = run_bastion(tmp_path, monkeypatch, "audit", "prune")
 
     assert result.exit_code == 1
     assert "run `bastion db upgrade`" in result.output

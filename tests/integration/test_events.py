@@ -8,17 +8,22 @@ import secrets
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select, text, update
 
 from bastion.app.admin_accounts import create_or_promote_admin
 from bastion.app.audit import store
 from bastion.app.extensions import db
 from bastion.app.models import AuditEvent, User, UserSession, utc_now
-from bastion.cli import main
 from bastion.logs.catalogue import BY_NAME, EVENTS
 from bastion.logs.requests import REQUEST_ID_HEADER
-from tests.helpers import PASSWORD, csrf_token, events, login, register
+from tests.helpers import (
+    PASSWORD,
+    csrf_token,
+    events,
+    login,
+    register,
+    run_bastion,
+)
 
 ADMIN_PASSWORD = "granite orchard seventeen kites"
 NEW_PASSWORD = "quiet harbor lantern violet 42"
@@ -138,17 +143,7 @@ def _change_password(client, current: str):
 
 
 def _bastion(tmp_path, monkeypatch, *args: str, answer: str | None = None):
-    """Run the `bastion` command in-process on the test database."""
-    monkeypatch.chdir(tmp_path)
-    environ = {
-        "APP_ENV": "testing",
-        "DATABASE_PATH": str(tmp_path / "test.db"),
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "ENV_FILE": None,
-        "DATABASE_URL": None,
-        "SECRET_KEY": None,
-    }
-    result = CliRunner().invoke(main, list(args), env=environ, input=answer)
+    result = run_bastion(tmp_path, monkeypatch, *args, answer=answer)
     assert result.exit_code == 0, result.output
     return result
 
