@@ -112,3 +112,19 @@ def test_successful_events_are_never_capped(make_app):
         client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
 
     assert len(_stored(app, "auth.login.succeeded")) == STORED_PER_ADDRESS.amount + 2
+
+
+def test_a_broken_counter_store_still_stores_the_event(
+    app, client, logged, monkeypatch
+):
+    """If the counters (Redis) fail, the event is stored and the request answers."""
+
+    def broken(*args):
+        raise ConnectionError("counter store down")
+
+    monkeypatch.setattr(app.extensions["bastion.ratelimit"], "hit", broken)
+
+    assert client.post("/logout").status_code == 400
+
+    assert len(_stored(app, "csrf.failed")) == 1
+    assert "Could not count stored events (ConnectionError)" in logged.text

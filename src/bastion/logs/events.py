@@ -104,7 +104,17 @@ def _may_store(outcome: str, entry: dict[str, object]) -> bool:
     limiter = current_app.extensions.get(_RATE_LIMITER)
     if limiter is None:
         return True
-    return limiter.hit(STORED_PER_ADDRESS, "bastion-audit", entry["event"], entry["ip"])
+    try:
+        return limiter.hit(
+            STORED_PER_ADDRESS, "bastion-audit", entry["event"], entry["ip"]
+        )
+    except Exception as error:  # noqa: BLE001 (the counter store, e.g. Redis, is down)
+        # Better a flood stored than an event lost, and never a failed request.
+        security_logger.warning(
+            "Could not count stored events (%s); storing this one.",
+            type(error).__name__,
+        )
+        return True
 
 
 def _describe(
