@@ -93,9 +93,7 @@ def cookie_user_id() -> int | None:
     if not isinstance(token, str):
         return None
 
-    record = db.session.scalar(
-        select(UserSession).where(UserSession.token_hash == _hash(token))
-    )
+    record = _record_for_token(token)
     if record is None or _state(record, utc_now()) != "valid":
         return None
     return record.user_id
@@ -222,6 +220,12 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
+def _record_for_token(token: str) -> UserSession | None:
+    return db.session.scalar(
+        select(UserSession).where(UserSession.token_hash == _hash(token))
+    )
+
+
 def _assign_new_token(record: UserSession) -> str:
     token = secrets.token_urlsafe(32)
     record.token_hash = _hash(token)
@@ -261,9 +265,7 @@ def _load_session():
     expired = False
     token = session.get(SESSION_ID_KEY)
     if isinstance(token, str):
-        record = db.session.scalar(
-            select(UserSession).where(UserSession.token_hash == _hash(token))
-        )
+        record = _record_for_token(token)
         state = _state(record, now) if record is not None else "revoked"
         if state == "valid" and _touch(record, now):
             g.user_session = record
