@@ -62,7 +62,7 @@ def _start(
     return subprocess.Popen(pinned, cwd=folder, env=environ, stdout=log, stderr=log)
 
 
-def _bastion(folder: Path, port: int) -> subprocess.Popen:
+def _bastion(folder: Path, port: int, access_log: bool) -> subprocess.Popen:
     environ = {
         **os.environ,
         "APP_ENV": "production",
@@ -74,7 +74,9 @@ def _bastion(folder: Path, port: int) -> subprocess.Popen:
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WORKERS": WORKERS,
-        "LOG_LEVEL": "WARNING",
+        # Production's own level: the access line of every request is part of the cost.
+        "LOG_LEVEL": "INFO",
+        "LOG_ACCESS": "true" if access_log else "false",
     }
     bastion = Path(sys.executable).parent / "bastion"
     subprocess.run([str(bastion), "db", "upgrade"], cwd=folder, env=environ, check=True,
@@ -125,6 +127,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--no-access-log",
+        action="store_true",
+        help="Run Bastion with LOG_ACCESS=false, to show the security layer alone.",
+    )
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -133,7 +140,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         bastion_port, baseline_port = _free_port(), _free_port()
         servers = [
-            _bastion(Path(folder), bastion_port),
+            _bastion(Path(folder), bastion_port, not options.no_access_log),
             _baseline(Path(folder), baseline_port),
         ]
         try:

@@ -44,7 +44,11 @@ class Bastion:
         app.debug = settings.debug
         # The request id first, so every later hook's records carry it; then
         # transport, so the Host check and https redirect run before anything else.
-        init_request_logging(app, trust_request_id=settings.trusted_proxy_hops > 0)
+        init_request_logging(
+            app,
+            trust_request_id=settings.trusted_proxy_hops > 0,
+            access_log=settings.log_access,
+        )
         init_transport(app, settings)
         self.csrf.init_app(app)
         init_rate_limits(app, settings)

@@ -194,3 +194,13 @@ def _wait_for(url: str, seconds: float = 20) -> None:
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"gunicorn did not answer at {url}")
+
+
+def test_access_log_can_be_left_to_the_proxy(make_app, logged):
+    """LOG_ACCESS=false writes no access line; the request id is still returned."""
+    client = make_app(LOG_ACCESS="false").test_client()
+
+    response = client.get("/login")
+
+    assert response.headers[ID_HEADER]
+    assert _access(logged) == []

@@ -39,8 +39,11 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def init_request_logging(app: Flask, trust_request_id: bool) -> None:
-    """Give each request of ``app`` an id and write its access line when it ends.
+def init_request_logging(
+    app: Flask, trust_request_id: bool, access_log: bool = True
+) -> None:
+    """Give each request of ``app`` an id and, with ``access_log``, write its access
+    line when it ends.
 
     Call this before other extensions register their hooks: the id is then set
     before anything can log, and the access line is written after every other
@@ -56,20 +59,19 @@ def init_request_logging(app: Flask, trust_request_id: bool) -> None:
         else:
             g.request_id = os.urandom(8).hex()
 
-    app.before_request_funcs.setdefault(None, []).insert(0, begin)
-    app.after_request_funcs.setdefault(None, []).insert(0, _finish)
+    def finish(response: Response) -> Response:
+        request_id = g.get("request_id")
+        if request_id is None:
+            # A hook that ran before ours answered; there is no id or start time.
+            return response
 
-
-def _finish(response: Response) -> Response:
-    request_id = g.get("request_id")
-    if request_id is None:
-        # A hook that ran before ours answered; there is no id or start time.
+        response.headers[REQUEST_ID_HEADER] = request_id
+        if access_log and access_logger.isEnabledFor(logging.INFO):
+            _log_access(response, request_id)
         return response
 
-    response.headers[REQUEST_ID_HEADER] = request_id
-    if access_logger.isEnabledFor(logging.INFO):
-        _log_access(response, request_id)
-    return response
+    app.before_request_funcs.setdefault(None, []).insert(0, begin)
+    app.after_request_funcs.setdefault(None, []).insert(0, finish)
 
 
 def _log_access(response: Response, request_id: str) -> None:
