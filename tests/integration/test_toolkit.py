@@ -133,3 +133,30 @@ def test_flask_login_remember_cookies_survive_rotation_when_opted_in(make_settin
     stranger = app.test_client()
     stranger.set_cookie("remember", signed_with_stranger)
     assert stranger.get("/who").text == "nobody"
+
+
+def test_another_apps_logger_writes_json_with_request_ids(make_settings, capfd):
+    """Bastion(app) routes the app's own logger through its handler, once per record."""
+    import json
+
+    app = Flask("third_party_shop")
+    Bastion(app, make_settings(LOG_FORMAT="json"))
+
+    @app.route("/buy")
+    def buy():
+        app.logger.warning("bought with card 4111 1111 1111 1111")
+        return "ok"
+
+    capfd.readouterr()
+    response = app.test_client().get("/buy?coupon=secret-coupon")
+
+    lines = capfd.readouterr().err.splitlines()
+    records = [json.loads(line) for line in lines]
+    [bought] = [r for r in records if r["logger"] == "third_party_shop"]
+    [access] = [r for r in records if r["logger"] == "bastion.access"]
+    assert bought["message"] == "bought with card [REDACTED]"
+    assert (
+        bought["request_id"] == access["request_id"] == response.headers["X-Request-ID"]
+    )
+    assert access["path"] == "/buy"
+    assert "secret-coupon" not in "\n".join(lines)
