@@ -1,5 +1,6 @@
 """The ``bastion`` command: serve the app, manage its database, make keys."""
 
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -51,10 +52,17 @@ def main() -> None:
 @main.command()
 def serve() -> None:
     """Serve the app with gunicorn on HOST:PORT from the settings."""
+    from bastion.extension import secret_values
+    from bastion.logs.setup import configure_logging
+
     settings = settings_or_exit()
-    click.echo(
-        f"Serving Bastion ({settings.profile} profile) on "
-        f"http://{settings.bind_address} with {settings.workers} worker(s)."
+    # Through the log handler, so a JSON log stays all JSON from its first line.
+    configure_logging(settings.log_level, settings.log_format, secret_values(settings))
+    logging.getLogger(__name__).info(
+        "Serving Bastion (%s profile) on http://%s with %d worker(s).",
+        settings.profile,
+        settings.bind_address,
+        settings.workers,
     )
     command = [
         sys.executable,

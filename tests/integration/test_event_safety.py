@@ -128,3 +128,38 @@ def test_a_broken_counter_store_still_stores_the_event(
 
     assert len(_stored(app, "csrf.failed")) == 1
     assert "Could not count stored events (ConnectionError)" in logged.text
+
+
+def test_a_key_typed_after_filler_is_masked_before_the_cut(make_app):
+    """A secret near the 200-character cut is masked whole, not cut in half."""
+    app = make_app(SECRET_KEY=_OTHER_KEY)
+
+    login(app.test_client(), "A" * 190 + _OTHER_KEY, "not the password")
+
+    [row] = _stored(app, "auth.login.failed")
+    assert _OTHER_KEY[:8] not in row.username
+
+
+def test_a_forwarded_address_cannot_forge_fields(app, logged):
+    """An address a proxy passed on unchecked stays one quoted value in the log."""
+    forged = '"x\\" user_id=1 outcome=success z=\\"'
+
+    # What REMOTE_ADDR holds when a trusted proxy forwards a client's own header.
+    app.test_client().post("/login", environ_overrides={"REMOTE_ADDR": forged})
+
+    [failed] = events(logged, "csrf.failed")
+    message = failed.getMessage()
+    assert message.count("outcome=") == 2
+    assert message.startswith("csrf.failed outcome=denied ip=")
+    assert '\\\\\\" user_id=1' in message
+
+
+def test_accounts_per_address_are_limited(make_app, logged):
+    """Past RATELIMIT_REGISTER_PER_IP, sign-ups get 429 before any hashing."""
+    client = make_app(RATELIMIT_REGISTER_PER_IP="2 per minute").test_client()
+
+    statuses = [register(client, f"user{number}").status_code for number in range(3)]
+
+    assert statuses == [302, 302, 429]
+    [exceeded] = events(logged, "ratelimit.exceeded")
+    assert exceeded.scope == "register-ip"

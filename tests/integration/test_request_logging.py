@@ -175,7 +175,8 @@ def test_gunicorn_writes_through_the_same_json_handler(tmp_path):
         log.close()
 
     lines = (tmp_path / "server.log").read_text().splitlines()
-    records = [json.loads(line) for line in lines if line.startswith("{")]
+    # Every line, the serve banner included, is one JSON record.
+    records = [json.loads(line) for line in lines]
     loggers = {record["logger"] for record in records}
     assert {"gunicorn.error", "bastion.access", "bastion.security"} <= loggers
     assert not [line for line in lines if line.startswith("[")], "gunicorn's own format"

@@ -52,6 +52,10 @@ def test_secret_is_masked_in_message_args_extras_and_tracebacks(formatter_class)
         ("card 4111111111111111 5", "4111111111111111"),
         ("7 4111111111111111", "4111111111111111"),
         ("card 4111.1111.1111.1111", "4111.1111.1111.1111"),
+        ("card 4111_1111_1111_1111", "4111_1111_1111_1111"),
+        ("card 4111/1111/1111/1111", "4111/1111/1111/1111"),
+        ("card 4111\u00a01111\u00a01111\u00a01111", "4111\u00a01111"),
+        ("card 4111  1111  1111  1111", "4111  1111"),
     ],
 )
 def test_credentials_and_card_numbers_are_masked(text, hidden):
@@ -64,6 +68,11 @@ def test_typed_backslashes_are_doubled_so_escapes_cannot_be_faked():
     assert for_log("a\\x0a") == "a\\\\x0a"
     assert for_log("a\n") == "a\\x0a"
     assert for_log('x\\"') == 'x\\\\"'
+
+
+def test_times_are_not_mistaken_for_cards():
+    """Colons keep a date and time apart, so timestamps in messages survive."""
+    assert Redactor()("at 2026-12-03 16:55:39 ok") == "at 2026-12-03 16:55:39 ok"
 
 
 def test_numbers_that_fail_luhn_are_kept():

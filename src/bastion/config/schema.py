@@ -168,6 +168,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Sign-in attempts allowed from one client address.",
     ),
     Setting(
+        "RATELIMIT_REGISTER_PER_IP",
+        parsers.rate_limits,
+        "10 per hour; 50 per day",
+        "Accounts that one client address may create. Each costs a password hash "
+        "and an audit row.",
+        profile_defaults={"testing": "1000 per minute"},
+    ),
+    Setting(
         "RATELIMIT_SIGN_IN_PER_ACCOUNT",
         parsers.rate_limits,
         "10 per minute; 60 per hour",

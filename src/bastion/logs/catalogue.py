@@ -107,7 +107,7 @@ EVENTS: tuple[Event, ...] = (
         DENIED,
         "A rate limit refused a request with 429.",
         (
-            ("scope", "sign-in-ip, sign-in-account or password-check."),
+            ("scope", "sign-in-ip, sign-in-account, register-ip or password-check."),
             ("limit", "The limit that was reached, e.g. '5 per 1 minute'."),
             ("path", "The path requested."),
         ),

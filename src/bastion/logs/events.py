@@ -137,16 +137,23 @@ def _describe(
     if has_request_context():
         if user_id is None:
             entry["user_id"] = signed_in_user_id()
-        entry["ip"] = request.remote_addr
-        entry["user_agent"] = for_log(request.user_agent.string)
+        # Through a trusted proxy the address is whatever its X-Forwarded-For said.
+        address = request.remote_addr
+        entry["ip"] = None if address is None else _cleaned(address)
+        entry["user_agent"] = _cleaned(request.user_agent.string)
         entry["request_id"] = current_request_id()
     for key, value in fields.items():
-        entry[key] = for_log(value) if isinstance(value, str) else value
-    # Masked here as well as by the log formatter: the audit sinks keep a copy.
-    for key, value in entry.items():
-        if isinstance(value, str):
-            entry[key] = redact(value)
+        entry[key] = _cleaned(value) if isinstance(value, str) else value
     return entry
+
+
+def _cleaned(text: str) -> str:
+    """Mask secrets, then escape and cut: what may be logged and stored of ``text``.
+
+    Masking comes first, so a secret is found whole, before escaping changes its
+    backslashes or the cut leaves part of it. The log formatter masks again.
+    """
+    return for_log(redact(text))
 
 
 def logged_username(username: str) -> str:
@@ -154,7 +161,7 @@ def logged_username(username: str) -> str:
     settings = current_app.extensions.get(_EXTENSION) if has_app_context() else None
     if settings is not None and settings.pseudonym_key is not None:
         return pseudonym(username, settings.pseudonym_key)
-    return for_log(username)
+    return _cleaned(username)
 
 
 def _message(entry: dict[str, object]) -> str:

@@ -48,14 +48,16 @@ _CREDENTIAL_HEADER = re.compile(
     r"[^\r\n]+",
     re.I,
 )
-# Any run of 13 or more digits, spaces, dots or hyphens; _mask_card decides.
-_CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ .-]?){12,}\d(?!\d)")
+# Any run of 13 or more digits with up to two separators between them; _mask_card
+# decides. Colons are left out, so times such as 2026-12-03 16:55:39 stay apart.
+_SEPARATOR = r"[ ._/+\t\u00a0\u2013\u2014-]{0,2}"
+_CARD_LIKE = re.compile(rf"(?<!\d)(?:\d{_SEPARATOR}){{12,}}\d(?!\d)")
 _CARD_LENGTHS = range(13, 20)
 # Beyond this many digits a run is masked whole rather than searched window by window.
 _LONGEST_RUN_SEARCHED = 64
 # One pass that finds text none of the three patterns above could match, which is
 # nearly every log value: those skip the three substitutions.
-_SUSPECT = re.compile(r"://|authorization|cookie|(?:\d[ .-]?){12}\d", re.I)
+_SUSPECT = re.compile(rf"://|authorization|cookie|(?:\d{_SEPARATOR}){{12}}\d", re.I)
 
 
 class Redactor:

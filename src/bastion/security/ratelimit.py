@@ -78,6 +78,22 @@ def sign_in_limits(view):
     return limited
 
 
+def sign_up_limits(view):
+    """Limit the accounts created per client address (POST only)."""
+
+    @functools.wraps(view)
+    def limited(*args, **kwargs):
+        if request.method == "POST":
+            enforce(
+                current_settings().ratelimit_register_per_ip,
+                "register-ip",
+                client_address(),
+            )
+        return view(*args, **kwargs)
+
+    return limited
+
+
 def password_check_limits(view):
     """Limit password re-entries and changes per signed-in user (POST only)."""
 

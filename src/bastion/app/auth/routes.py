@@ -21,7 +21,7 @@ from bastion.app.extensions import db
 from bastion.app.models import USERNAME_MAX_LENGTH, User, username_matches
 from bastion.app.passwords import current_passwords
 from bastion.logs.events import record_event
-from bastion.security.ratelimit import sign_in_limits
+from bastion.security.ratelimit import sign_in_limits, sign_up_limits
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ _LONGEST_POSSIBLE_PASSWORD = PASSWORD_MAX_LENGTH * 4
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@sign_up_limits
 def register():
     """Create an account."""
     form = RegisterForm()
