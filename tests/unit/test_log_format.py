@@ -123,3 +123,23 @@ def test_app_logs_never_show_its_own_secret_key(make_app, capfd):
     captured = capfd.readouterr()
     assert key not in captured.err + captured.out
     assert MASK in captured.err
+
+
+def test_timestamps_are_right_across_seconds():
+    """The per-second cache never gives one second's text to another."""
+    from bastion.logs.setup import _utc_timestamp
+
+    stamps = []
+    for created in (0.5, 0.75, 1.25, 86_400.0, 0.5):
+        record = logging.makeLogRecord(
+            {"created": created, "msecs": created % 1 * 1000}
+        )
+        stamps.append(_utc_timestamp(record))
+
+    assert stamps == [
+        "1970-01-01T00:00:00.500Z",
+        "1970-01-01T00:00:00.750Z",
+        "1970-01-01T00:00:01.250Z",
+        "1970-01-02T00:00:00.000Z",
+        "1970-01-01T00:00:00.500Z",
+    ]

@@ -24,8 +24,18 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message"}
 _WERKZEUG_REQUEST_LINE = re.compile(r'\S+ - - \[[^\]]*\] "')
 
 
+# (second, its formatted text): records come many a second, formatting takes a while.
+# One tuple, replaced whole, so threads never see half an update.
+_last_second: tuple[int, str] = (-1, "")
+
+
 def _utc_timestamp(record: logging.LogRecord) -> str:
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+    global _last_second
+    second = int(record.created)
+    cached_second, stamp = _last_second
+    if second != cached_second:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _last_second = (second, stamp)
     return f"{stamp}.{int(record.msecs):03d}Z"
 
 
