@@ -143,3 +143,37 @@ def test_timestamps_are_right_across_seconds():
         "1970-01-02T00:00:00.000Z",
         "1970-01-01T00:00:00.500Z",
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "form {'password': 'hunter2-secret', 'username': 'bob'}",
+        "posted new_password=hunter2-secret&next=/",
+        "cookies session=hunter2-secret; theme=dark",
+        "cookie __Host-remember=hunter2-secret",
+        "field csrf_token: hunter2-secret",
+    ],
+)
+def test_values_named_as_secrets_are_masked(text):
+    """A password, token or session cookie logged by name is masked, its name kept."""
+    masked = Redactor()(text)
+
+    assert "hunter2-secret" not in masked
+    assert MASK in masked
+
+
+def test_field_names_that_merely_mention_sessions_are_kept():
+    """session_id, remember_until and a reason of wrong_password are not secrets."""
+    text = "session_id=5 remember_until=2026 reason=wrong_password"
+
+    assert Redactor()(text) == text
+
+
+def test_json_extra_fields_named_as_secrets_are_masked():
+    """An extra field called password is masked in JSON whatever its value."""
+    record = logging.makeLogRecord({"msg": "form", "password": "pw", "count": 3})
+
+    entry = json.loads(JSONFormatter(Redactor()).format(record))
+
+    assert (entry["password"], entry["count"]) == (MASK, 3)

@@ -48,6 +48,35 @@ _CREDENTIAL_HEADER = re.compile(
     r"[^\r\n]+",
     re.I,
 )
+# A named secret followed by its value, as in a logged form, dict, query or cookie:
+# password=..., 'csrf_token': '...', session=..., __Host-remember=...
+_SECRET_NAMES = "|".join(  # names to look for, not secrets themselves
+    (
+        r"[\w-]*password",
+        "passwd",
+        "secret_key",
+        "secret",
+        "api_key",
+        "access_token",
+        "refresh_token",
+        "token",
+        "csrf_token",
+        r"(?:__host-)?session",
+        r"(?:__host-)?remember",
+    )
+)
+_SECRET_FIELD = re.compile(
+    rf"(?P<head>(?<![\w-])(?:{_SECRET_NAMES})['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,;}}]+",
+    re.I,
+)
+_SECRET_NAME = re.compile(_SECRET_NAMES, re.I)
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a field called ``name`` holds a secret (password, token, session...)."""
+    return _SECRET_NAME.fullmatch(name) is not None
+
+
 # Any run of 13 or more digits with up to two separators between them; _mask_card
 # decides. Colons are left out, so times such as 2026-12-03 16:55:39 stay apart.
 _SEPARATOR = r"[ ._/+\t\u00a0\u2013\u2014-]{0,2}"
@@ -55,14 +84,19 @@ _CARD_LIKE = re.compile(rf"(?<!\d)(?:\d{_SEPARATOR}){{12,}}\d(?!\d)")
 _CARD_LENGTHS = range(13, 20)
 # Beyond this many digits a run is masked whole rather than searched window by window.
 _LONGEST_RUN_SEARCHED = 64
-# One pass that finds text none of the three patterns above could match, which is
-# nearly every log value: those skip the three substitutions.
-_SUSPECT = re.compile(rf"://|authorization|cookie|(?:\d{_SEPARATOR}){{12}}\d", re.I)
+# One pass that finds text none of the patterns above could match, which is nearly
+# every log value: those skip the substitutions.
+_SUSPECT = re.compile(
+    rf"://|authorization|cookie|passw|secret|token|session|remember|api_key"
+    rf"|(?:\d{_SEPARATOR}){{12}}\d",
+    re.I,
+)
 
 
 class Redactor:
     """Mask secrets in log text: known secret values, URL passwords, credential
-    headers, and card-like numbers that pass the Luhn check."""
+    headers, values named as passwords, tokens or session cookies, and card-like
+    numbers that pass the Luhn check."""
 
     def __init__(self, secret_values: list[str] | None = None) -> None:
         # Longest first, so a secret that contains another is masked whole.
@@ -80,6 +114,7 @@ class Redactor:
             return text
         text = _URL_PASSWORD.sub(r"\g<head>***@", text)
         text = _CREDENTIAL_HEADER.sub(rf"\g<head>{MASK}", text)
+        text = _SECRET_FIELD.sub(rf"\g<head>{MASK}", text)
         return _CARD_LIKE.sub(_mask_card, text)
 
 

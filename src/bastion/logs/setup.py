@@ -13,7 +13,7 @@ import re
 import sys
 import time
 
-from bastion.logs.redaction import Redactor, escape_controls
+from bastion.logs.redaction import MASK, Redactor, escape_controls, is_secret_name
 from bastion.logs.requests import RequestIdFilter
 
 LOGGER_NAMES = ("bastion", "alembic", "werkzeug")
@@ -81,8 +81,12 @@ class JSONFormatter(logging.Formatter):
         }
         attributes = vars(record)
         for key in sorted(attributes.keys() - _STANDARD_ATTRIBUTES):
-            if not key.startswith("_"):
-                entry[key] = _redacted_value(attributes[key], self.redact)
+            if key.startswith("_"):
+                continue
+            value = attributes[key]
+            entry[key] = (
+                MASK if is_secret_name(key) else _redacted_value(value, self.redact)
+            )
         if record.exc_info:
             entry["exception"] = self.redact(self.formatException(record.exc_info))
         # json.dumps escapes line breaks and control characters: one record, one line.
