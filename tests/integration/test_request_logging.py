@@ -205,3 +205,23 @@ def test_access_log_can_be_left_to_the_proxy(make_app, logged):
 
     assert response.headers[ID_HEADER]
     assert _access(logged) == []
+
+
+def test_access_line_of_a_crash_has_the_500_and_a_non_ascii_path(make_app, logged):
+    """A failing view still gets its access line, with the status the client saw."""
+    # Production: the testing profile lets the exception reach the test instead.
+    app = make_app(
+        APP_ENV="production", SECRET_KEY=CANARY_SECRET_KEY, FORCE_HTTPS="false"
+    )
+
+    def fail():
+        raise RuntimeError("failed on purpose")
+
+    app.add_url_rule("/café/boom", "boom", fail)
+
+    response = app.test_client().get("/café/boom?token=query-secret-value")
+
+    assert response.status_code == 500
+    [line] = _access(logged)
+    assert (line.path, line.status) == ("/café/boom", 500)
+    assert line.request_id == response.headers[ID_HEADER]

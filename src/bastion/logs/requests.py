@@ -11,7 +11,7 @@ import os
 import re
 import time
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, g, has_request_context, request
 
 from bastion.logs.redaction import for_log
 
@@ -42,16 +42,20 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class _RequestIdMiddleware:
-    """Give each request an id before Flask sees it, and return it as a header.
+class _RequestLogMiddleware:
+    """Give each request an id, return it as a header, and write the access line.
 
-    WSGI middleware rather than a Flask hook: it runs on every request, static
-    files included, and a Flask hook costs several times as much to call.
+    WSGI middleware rather than Flask hooks: it runs on every request, static files
+    included, and each Flask hook costs several times as much to call. Flask calls
+    ``start_response`` while the request context is still active, after every
+    ``after_request`` hook, so the access line there has the final status and the
+    signed-in user.
     """
 
-    def __init__(self, wsgi_app, trust_request_id: bool) -> None:
+    def __init__(self, wsgi_app, trust_request_id: bool, access_log: bool) -> None:
         self.wsgi_app = wsgi_app
         self.trust_request_id = trust_request_id
+        self.access_log = access_log
 
     def __call__(self, environ, start_response):
         environ[_STARTED_KEY] = time.perf_counter()
@@ -62,8 +66,10 @@ class _RequestIdMiddleware:
             request_id = os.urandom(8).hex()
         environ[_ID_KEY] = request_id
 
-        def start_with_id(status, headers, exc_info=None):
+        def start_with_id(status: str, headers, exc_info=None):
             headers.append((REQUEST_ID_HEADER, request_id))
+            if self.access_log and access_logger.isEnabledFor(logging.INFO):
+                _log_access(environ, int(status[:3]))
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start_with_id)
@@ -73,33 +79,20 @@ def init_request_logging(
     app: Flask, trust_request_id: bool, access_log: bool = True
 ) -> None:
     """Give each request of ``app`` an id and, with ``access_log``, write its access
-    line when it ends.
-
-    Call this before other extensions register their hooks: the access line is then
-    written after every other ``after_request`` hook, with the status the client
-    receives.
-    """
-    app.wsgi_app = _RequestIdMiddleware(app.wsgi_app, trust_request_id)
-    if not access_log:
-        return
-
-    def write_access_line(response: Response) -> Response:
-        if access_logger.isEnabledFor(logging.INFO):
-            _log_access(response)
-        return response
-
-    app.after_request_funcs.setdefault(None, []).insert(0, write_access_line)
+    line when it ends."""
+    app.wsgi_app = _RequestLogMiddleware(app.wsgi_app, trust_request_id, access_log)
 
 
-def _log_access(response: Response) -> None:
-    environ = request.environ
+def _log_access(environ: dict, status: int) -> None:
     request_id = environ[_ID_KEY]
     duration_ms = round((time.perf_counter() - environ[_STARTED_KEY]) * 1000, 1)
-    user_id = signed_in_user_id()
-    method = request.method
-    # request.path never includes the query string, where tokens travel.
-    path = for_log(request.path)
-    status = response.status_code
+    method = environ.get("REQUEST_METHOD", "-")
+    # Flask calls start_response inside the request context; the fallbacks are for
+    # a WSGI app in between that answers on its own.
+    in_flask = has_request_context()
+    user_id = signed_in_user_id() if in_flask else None
+    # The path alone: the query string, where tokens travel, is kept apart from it.
+    path = for_log(request.path if in_flask else environ.get("PATH_INFO", ""))
     # Built and handed over directly: Logger.info would walk the stack for the
     # caller's file and line, which an access line does not need, on every request.
     record = access_logger.makeRecord(
