@@ -7,8 +7,7 @@ from sqlalchemy import select
 from bastion.app.admin_accounts import create_or_promote_admin
 from bastion.app.extensions import db
 from bastion.app.models import User
-from bastion.cli import main
-from tests.helpers import PASSWORD, csrf_token, events, login, register
+from tests.helpers import PASSWORD, csrf_token, events, login, register, run_bastion
 
 ADMIN_PASSWORD = "granite orchard seventeen kites"
 
@@ -63,23 +62,11 @@ def test_admin_sees_users_and_ends_their_sessions(app, client):
 
 def test_create_admin_prompts_for_the_password(tmp_path, monkeypatch):
     """`bastion users create-admin NAME` asks for the password; never an argument."""
-    from click.testing import CliRunner
-
-    monkeypatch.chdir(tmp_path)
-    environ = {
-        "APP_ENV": "testing",
-        "DATABASE_PATH": str(tmp_path / "admin.db"),
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "ENV_FILE": None,
-        "DATABASE_URL": None,
-        "SECRET_KEY": None,
-    }
-    runner = CliRunner()
-    assert runner.invoke(main, ["db", "upgrade"], env=environ).exit_code == 0
+    assert run_bastion(tmp_path, monkeypatch, "db", "upgrade").exit_code == 0
 
     answer = f"{ADMIN_PASSWORD}\n{ADMIN_PASSWORD}\n"
-    result = runner.invoke(
-        main, ["users", "create-admin", "chief"], env=environ, input=answer
+    result = run_bastion(
+        tmp_path, monkeypatch, "users", "create-admin", "chief", answer=answer
     )
 
     assert result.exit_code == 0, result.output
