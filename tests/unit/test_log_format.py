@@ -177,3 +177,10 @@ def test_json_extra_fields_named_as_secrets_are_masked():
     entry = json.loads(JSONFormatter(Redactor()).format(record))
 
     assert (entry["password"], entry["count"]) == (MASK, 3)
+
+
+def test_a_path_ending_in_a_secret_name_is_not_a_secret():
+    """instance/secret_key":["SECRET_KEY"] is a file path and a list of names."""
+    text = 'sources={"generated, stored in /srv/instance/secret_key":["SECRET_KEY"]}'
+
+    assert Redactor()(text) == text

@@ -65,8 +65,9 @@ _SECRET_NAMES = "|".join(  # names to look for, not secrets themselves
         r"(?:__host-)?remember",
     )
 )
+# Not after a slash or dot: instance/secret_key is a file name, not a value.
 _SECRET_FIELD = re.compile(
-    rf"(?P<head>(?<![\w-])(?:{_SECRET_NAMES})['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,;}}]+",
+    rf"(?P<head>(?<![\w/.-])(?:{_SECRET_NAMES})['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,;}}]+",
     re.I,
 )
 _SECRET_NAME = re.compile(_SECRET_NAMES, re.I)
