@@ -37,6 +37,8 @@ _NOT_IN_MESSAGE = frozenset({"event", "time", "request_id"})
 # this many a minute from one address, each such event is still logged but no longer
 # stored, so a flood cannot bury the audit trail or fill the disk.
 STORED_PER_ADDRESS = parse("30 per minute")
+# Where bastion.security.ratelimit keeps its limiter; named here, not imported, as
+# that module records events through this one.
 _RATE_LIMITER = "bastion.ratelimit"
 
 
