@@ -4,6 +4,7 @@ Works for any app using Flask-SQLAlchemy: put ``engine_options(settings)`` in
 ``SQLALCHEMY_ENGINE_OPTIONS`` and call ``install_engine_hooks(engine)`` once.
 """
 
+import contextlib
 import logging
 import os
 import time
@@ -117,14 +118,24 @@ def wait_for_database(engine: Engine, seconds: float) -> bool:
 
 
 def prepare_sqlite_folder(settings: Settings) -> None:
-    """Create the folder of a SQLite file; on a fresh clone instance/ is absent."""
+    """Create a SQLite file's folder, and the file itself readable by its owner only.
+
+    On a fresh clone instance/ is absent. SQLite would create the file with the umask's
+    mode, usually 0644, letting every local user read the password hashes; its journal
+    and WAL files copy the mode of the database file, so creating it 0600 covers them.
+    An existing file keeps its mode.
+    """
     url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (
-        None,
-        "",
-        ":memory:",
-    ):
-        Path(url.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    # With ?uri=true the "database" is a URI that SQLite opens itself.
+    if url.query.get("uri"):
+        return
+
+    database = Path(url.database)
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def database_answers_at_startup(settings: Settings) -> bool:

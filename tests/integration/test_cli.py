@@ -3,6 +3,7 @@
 import ast
 import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -114,6 +115,23 @@ def test_db_upgrade_then_current_shows_the_head(tmp_path):
     assert current.returncode == 0, current.stderr
     assert re.search(r"^[0-9]{4}\b.*\(head\)", current.stdout, re.M)
     assert (tmp_path / "data" / "bastion.db").is_file()
+
+
+def test_db_upgrade_creates_a_database_only_its_owner_can_read(tmp_path):
+    """The SQLite file holds password hashes: mode 0600 in a 0700 folder."""
+    database = tmp_path / "data" / "bastion.db"
+
+    upgrade = bastion(
+        tmp_path,
+        "db",
+        "upgrade",
+        APP_ENV="development",
+        DATABASE_PATH=str(database),
+    )
+
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    assert stat.S_IMODE(database.parent.stat().st_mode) == 0o700
 
 
 def test_db_command_with_bad_settings_exits_2(tmp_path):
