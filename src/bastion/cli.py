@@ -52,12 +52,14 @@ def main() -> None:
 @main.command()
 def serve() -> None:
     """Serve the app with gunicorn on HOST:PORT from the settings."""
-    from bastion.extension import secret_values
-    from bastion.logs.setup import configure_logging
+    from bastion.extension import configure_logging_from
+    from bastion.logs.setup import records_held
 
-    settings = settings_or_exit()
     # Through the log handler, so a JSON log stays all JSON from its first line.
-    configure_logging(settings.log_level, settings.log_format, secret_values(settings))
+    with records_held() as held:
+        settings = settings_or_exit()
+    configure_logging_from(settings)
+    held.replay()
     logging.getLogger(__name__).info(
         "Serving Bastion (%s profile) on http://%s with %d worker(s).",
         settings.profile,
@@ -177,9 +179,10 @@ def audit() -> None:
 )
 @with_app_context
 def prune(days: int | None) -> None:
-    """Delete audit events older than AUDIT_RETENTION_DAYS (default 90)."""
+    """Delete audit events older than AUDIT_RETENTION_DAYS days."""
     from sqlalchemy import inspect
 
+    from bastion.app.audit import PruneInterrupted
     from bastion.app.audit import prune as prune_events
     from bastion.app.extensions import db as database
     from bastion.context import current_settings
@@ -192,5 +195,13 @@ def prune(days: int | None) -> None:
         sys.exit(1)
 
     retention = days or current_settings().audit_retention_days
-    deleted = prune_events(retention)
+    try:
+        deleted = prune_events(retention)
+    except PruneInterrupted as error:
+        click.echo(
+            f"Error: the database failed ({error}); the deleted ones are recorded. "
+            "Run `bastion audit prune` again to finish.",
+            err=True,
+        )
+        sys.exit(1)
     click.echo(f"Deleted {deleted} audit event(s) older than {retention} day(s).")

@@ -9,7 +9,7 @@ from bastion.commands import toolkit_group
 from bastion.config import Settings, load_settings
 from bastion.logs.events import init_events, record_event
 from bastion.logs.requests import init_request_logging
-from bastion.logs.setup import attach_handler, configure_logging
+from bastion.logs.setup import attach_handler, configure_logging, records_held
 from bastion.security.cookies import cookie_config
 from bastion.security.headers import init_headers
 from bastion.security.ratelimit import init_rate_limits
@@ -34,11 +34,12 @@ class Bastion:
 
     def init_app(self, app: Flask, settings: Settings | None = None) -> None:
         """Load settings (unless given) and apply them to ``app``."""
-        settings = settings or self.settings or load_settings()
-        configure_logging(
-            settings.log_level, settings.log_format, secret_values(settings)
-        )
-        _route_app_logger(app)
+        settings = settings or self.settings
+        if settings is None:
+            settings = load_settings_and_logging()
+        else:
+            configure_logging_from(settings)
+        _route_app_logger(app, settings.log_level)
 
         app.config.update(flask_config(settings))
         app.debug = settings.debug
@@ -62,11 +63,31 @@ class Bastion:
         _record_start_up(app, settings)
 
 
-def _route_app_logger(app: Flask) -> None:
-    """Send ``app.logger`` through Bastion's handler instead of Flask's default one."""
+def load_settings_and_logging(**options) -> Settings:
+    """Load settings with ``load_settings(**options)``, then set up logging from them.
+
+    What loading warns about is logged after the set-up, in the chosen format, so a
+    JSON log stays JSON from its first line. A ``ConfigError`` is raised as it is.
+    """
+    with records_held() as held:
+        settings = load_settings(**options)
+    configure_logging_from(settings)
+    held.replay()
+    return settings
+
+
+def configure_logging_from(settings: Settings) -> None:
+    """Set up logging with the level, format and secrets of ``settings``."""
+    configure_logging(settings.log_level, settings.log_format, secret_values(settings))
+
+
+def _route_app_logger(app: Flask, level: str) -> None:
+    """Send ``app.logger`` through Bastion's handler instead of Flask's default one,
+    at ``LOG_LEVEL`` rather than the WARNING it would inherit."""
     from flask.logging import default_handler
 
     app.logger.removeHandler(default_handler)
+    app.logger.setLevel(level)
     attach_handler(app.logger)
 
 

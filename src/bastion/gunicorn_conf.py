@@ -5,29 +5,29 @@ that. The bind address is always set here, so a ``PORT`` in the environment alon
 never makes gunicorn listen on every interface.
 """
 
+import logging
 import sys
 
-from bastion.config import ConfigError, load_settings
+from bastion.config import ConfigError
 from bastion.database import (
     EXIT_DATABASE_UNREACHABLE,
     database_answers_at_startup,
     unreachable_message,
 )
-from bastion.extension import secret_values
-from bastion.logs.setup import configure_logging
+from bastion.extension import load_settings_and_logging
 
 try:
-    _settings = load_settings()
+    _settings = load_settings_and_logging()
 except ConfigError as error:
     sys.stderr.write(f"Bastion cannot start; fix these settings:\n{error.report()}\n")
     # gunicorn's config loader lets SystemExit through, so the shell sees status 2.
     raise SystemExit(2) from None
 
 if not database_answers_at_startup(_settings):
-    sys.stderr.write(unreachable_message(_settings) + "\n")
+    # Logged, not written: logging is set up by now, and a JSON log stays JSON.
+    logging.getLogger(__name__).error(unreachable_message(_settings))
     raise SystemExit(EXIT_DATABASE_UNREACHABLE)
 
-configure_logging(_settings.log_level, _settings.log_format, secret_values(_settings))
 logger_class = "bastion.logs.gunicorn.GunicornLogger"
 
 bind = [_settings.bind_address]

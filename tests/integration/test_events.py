@@ -8,13 +8,16 @@ import secrets
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from sqlalchemy import select, text, update
 
+from bastion import Bastion
 from bastion.app.admin_accounts import create_or_promote_admin
 from bastion.app.audit import store
 from bastion.app.extensions import db
 from bastion.app.models import AuditEvent, User, UserSession, utc_now
 from bastion.logs.catalogue import BY_NAME, EVENTS
+from bastion.logs.events import record_event, unknown_name_pseudonym
 from bastion.logs.requests import REQUEST_ID_HEADER
 from tests.helpers import (
     PASSWORD,
@@ -211,7 +214,8 @@ def test_remember_me_sign_in_is_recorded(app, client, logged):
 def test_refused_sign_in_is_recorded_with_its_reason(
     app, client, logged, typed, password, user_id, reason
 ):
-    """A refused sign-in is recorded once with the name typed and the reason."""
+    """A refused sign-in is recorded once with the reason, and the name typed, or its
+    keyed hash when it names no account (it may be a password in the wrong field)."""
     register(client, "alice")
     token = csrf_token(client, "/login")
     logged.clear()
@@ -227,7 +231,7 @@ def test_refused_sign_in_is_recorded_with_its_reason(
         "auth.login.failed",
         response,
         user_id=user_id,
-        username=typed,
+        username=typed if user_id else _hashed(app, typed),
         reason=reason,
     )
 
@@ -247,16 +251,22 @@ def test_sign_in_to_a_locked_account_is_recorded(make_app, logged):
     response = client.post("/login", data=guess)
 
     assert response.status_code == 429
-    # The limit is counted before any lookup, so only the name is known.
+    # The limit is counted before any lookup: nobody knows whether the name is an
+    # account's, so only its keyed hash is written.
     _recorded_once(
         logged,
         app,
         "auth.login.failed",
         response,
         user_id=None,
-        username="alice",
+        username=_hashed(app, "alice"),
         reason="locked",
     )
+
+
+def _hashed(app, typed: str) -> str:
+    with app.app_context():
+        return unknown_name_pseudonym(typed)
 
 
 @exercises("ratelimit.exceeded")
@@ -295,7 +305,7 @@ def test_sign_out_is_recorded(app, client, logged):
     response = client.post("/logout", data={"csrf_token": token})
 
     assert response.status_code == 302
-    _recorded_once(logged, app, "auth.logout", response, user_id=1)
+    _recorded_once(logged, app, "auth.logout", response, user_id=1, username="alice")
 
 
 @exercises("session.expired")
@@ -334,6 +344,7 @@ def test_ending_one_session_is_recorded(app, logged):
         "session.revoked",
         response,
         user_id=1,
+        username="alice",
         count=1,
         by="user",
         target_user_id=1,
@@ -356,6 +367,7 @@ def test_ending_other_sessions_is_recorded(app, logged):
         "session.revoked",
         response,
         user_id=1,
+        username="alice",
         count=2,
         by="user",
         target_user_id=1,
@@ -385,6 +397,7 @@ def test_admin_ending_a_users_sessions_is_recorded(app, logged):
         "session.revoked",
         response,
         user_id=admin_id,
+        username="boss",
         count=2,
         by="admin",
         target_user_id=victim_id,
@@ -406,6 +419,7 @@ def test_password_change_ending_sessions_is_recorded(app, logged):
         "session.revoked",
         response,
         user_id=1,
+        username="alice",
         count=1,
         by="password_change",
         target_user_id=1,
@@ -461,7 +475,14 @@ def test_refused_password_change_is_recorded(app, client, logged):
     response = _change_password(client, WRONG_PASSWORD)
 
     assert response.status_code == 200
-    _recorded_once(logged, app, "account.password_change_failed", response, user_id=1)
+    _recorded_once(
+        logged,
+        app,
+        "account.password_change_failed",
+        response,
+        user_id=1,
+        username="alice",
+    )
     assert WRONG_PASSWORD not in logged.text
 
 
@@ -481,7 +502,9 @@ def test_password_re_entry_is_recorded(app, client, logged):
     response = _re_enter(client, logged, PASSWORD)
 
     assert response.status_code == 302
-    _recorded_once(logged, app, "auth.reauth.succeeded", response, user_id=1)
+    _recorded_once(
+        logged, app, "auth.reauth.succeeded", response, user_id=1, username="alice"
+    )
     assert events(logged, "auth.reauth.failed") == []
 
 
@@ -491,7 +514,9 @@ def test_wrong_password_re_entry_is_recorded(app, client, logged):
     response = _re_enter(client, logged, WRONG_PASSWORD)
 
     assert response.status_code == 200
-    _recorded_once(logged, app, "auth.reauth.failed", response, user_id=1)
+    _recorded_once(
+        logged, app, "auth.reauth.failed", response, user_id=1, username="alice"
+    )
     assert WRONG_PASSWORD not in logged.text
 
 
@@ -537,7 +562,13 @@ def test_non_admin_opening_an_admin_page_is_recorded(app, client, logged):
 
     assert response.status_code == 403
     _recorded_once(
-        logged, app, "access.denied", response, user_id=1, path="/admin/users"
+        logged,
+        app,
+        "access.denied",
+        response,
+        user_id=1,
+        username="alice",
+        path="/admin/users",
     )
 
 
@@ -724,9 +755,49 @@ def _sign_in_as_forger(make_app, capfd, log_format: str):
     return response, capfd.readouterr().err
 
 
-def test_forged_username_stays_inside_one_json_record(make_app, capfd):
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_forged_username_at_sign_in_is_written_as_its_hash(make_app, capfd, log_format):
+    """A name matching no account reaches the log only as a keyed hash: one record,
+    nothing of what was typed, whatever it carried."""
+    response, stderr = _sign_in_as_forger(make_app, capfd, log_format)
+
+    assert "mallory" not in stderr
+    assert "\r" not in stderr
+    assert "\x1b" not in stderr
+    lines = [line for line in stderr.split("\n") if "auth.login." in line]
+    [line] = lines
+    if log_format == "json":
+        record = json.loads(line)
+        assert (record["event"], record["reason"]) == (
+            "auth.login.failed",
+            "unknown_user",
+        )
+        assert re.fullmatch(r"anon:[0-9a-f]{16}", record["username"])
+        assert record["request_id"] == response.headers[REQUEST_ID_HEADER]
+    else:
+        assert TIMESTAMP.match(line)
+        assert " auth.login.failed " in line
+        assert re.search(r" username=anon:[0-9a-f]{16} ", line)
+
+
+def _record_forged_name(make_settings, capfd, log_format: str) -> str:
+    """A third-party app records FORGED as a username it trusts; return stderr."""
+    app = Flask("forged_names")
+    Bastion(app, settings=make_settings(APP_ENV="testing", LOG_FORMAT=log_format))
+    capfd.readouterr()
+    with app.test_request_context("/login", method="POST"):
+        entry = record_event(
+            "auth.login.failed", username=FORGED, reason="wrong_password"
+        )
+    assert entry["username"] == (
+        'mallory\\x0d\\x0a{"event": "auth.login.succeeded"}\\x1b[31m'
+    )
+    return capfd.readouterr().err
+
+
+def test_forged_username_stays_inside_one_json_record(make_settings, capfd):
     """A username carrying a JSON record and escapes stays one escaped value."""
-    response, stderr = _sign_in_as_forger(make_app, capfd, "json")
+    stderr = _record_forged_name(make_settings, capfd, "json")
 
     assert "\r" not in stderr
     assert "\x1b" not in stderr
@@ -734,23 +805,20 @@ def test_forged_username_stays_inside_one_json_record(make_app, capfd):
     mentions = [record for record in records if "mallory" in json.dumps(record)]
     assert [record["event"] for record in mentions] == ["auth.login.failed"]
     [failed] = mentions
-    assert failed["request_id"] == response.headers[REQUEST_ID_HEADER]
-    assert failed["reason"] == "unknown_user"
     assert failed["username"] == (
         'mallory\\x0d\\x0a{"event": "auth.login.succeeded"}\\x1b[31m'
     )
     assert not [r for r in records if r.get("event") == "auth.login.succeeded"]
 
 
-def test_forged_username_stays_on_one_text_line(make_app, capfd):
+def test_forged_username_stays_on_one_text_line(make_settings, capfd):
     """In text logs the forged username is one escaped line that starts with a time."""
-    response, stderr = _sign_in_as_forger(make_app, capfd, "text")
+    stderr = _record_forged_name(make_settings, capfd, "text")
 
     assert "\r" not in stderr
     assert "\x1b" not in stderr
     [line] = [line for line in stderr.split("\n") if "mallory" in line]
     assert TIMESTAMP.match(line)
-    assert f"[{response.headers[REQUEST_ID_HEADER]}]" in line
     assert " auth.login.failed " in line
     others = [other for other in stderr.split("\n") if other != line]
     assert not any("auth.login.succeeded" in other for other in others)

@@ -95,8 +95,8 @@ def test_access_line_has_method_path_status_duration_and_user(client, logged):
     )
     assert isinstance(line.duration_ms, float)
     assert "query-secret-value" not in logged.text
-    assert line.getMessage().startswith("GET /account 200 ")
-    assert line.getMessage().endswith(" user=1")
+    assert line.getMessage().startswith("GET 200 ")
+    assert line.getMessage().endswith(" user=1 /account")
 
 
 def test_access_line_of_an_anonymous_request_has_no_user(client, logged):
@@ -105,7 +105,7 @@ def test_access_line_of_an_anonymous_request_has_no_user(client, logged):
 
     [line] = _access(logged)
     assert (line.status, line.user_id) == (404, None)
-    assert line.getMessage().endswith(" user=-")
+    assert line.getMessage().endswith(" user=- /no/such/page")
 
 
 def test_json_logs_are_one_object_per_line_with_the_documented_keys(make_app, capfd):
@@ -160,6 +160,9 @@ def test_gunicorn_writes_through_the_same_json_handler(tmp_path):
         "PORT": str(port),
         "WORKERS": "1",
         "LOG_FORMAT": "json",
+        # Read by the command, gunicorn's config and the worker; its repeated line
+        # makes each of them warn while loading, before the log format is known.
+        "ENV_FILE": str(_env_file_warned_about(tmp_path)),
     }
     bastion = [str(Path(sys.executable).parent / "bastion")]
     subprocess.run(
@@ -182,8 +185,86 @@ def test_gunicorn_writes_through_the_same_json_handler(tmp_path):
     assert not [line for line in lines if line.startswith("[")], "gunicorn's own format"
     access = [record for record in records if record["logger"] == "bastion.access"]
     assert access[-1]["path"] == "/login"
+    assert [record for record in records if "twice" in record["message"]]
     assert "query-secret-value" not in "\n".join(lines)
     assert CANARY_SECRET_KEY not in "\n".join(lines)
+
+
+def _env_file_warned_about(folder: Path) -> Path:
+    env_file = folder / "settings.env"
+    env_file.write_text("LOG_ACCESS=true\nLOG_ACCESS=true\n")
+    return env_file
+
+
+OWN_APP = """
+import logging
+
+from flask import Flask
+
+from bastion import Bastion
+
+app = Flask(__name__)
+Bastion(app)
+
+
+@app.get("/")
+def index():
+    logging.getLogger("myapp.views").warning("signing in, password=%s", "{password}")
+    app.logger.info("the app's own logger at INFO")
+    return "ok"
+"""
+
+
+@pytest.mark.slow
+def test_own_app_under_gunicorn_logs_only_json_through_the_redactor(tmp_path):
+    """Someone's own app under gunicorn: every line JSON, its own loggers masked.
+
+    The config sets only ``logger_class``; gunicorn's first lines come before the app
+    is imported, so the logger class has to set up the format itself.
+    """
+    port = free_port()
+    password = "own-app-canary-password-41"
+    (tmp_path / "ownapp.py").write_text(OWN_APP.format(password=password))
+    (tmp_path / "gunicorn.conf.py").write_text(
+        'logger_class = "bastion.logs.gunicorn.GunicornLogger"\n'
+        f'bind = "127.0.0.1:{port}"\nworkers = 1\n'
+    )
+    environ = {
+        "PATH": os.environ.get("PATH", ""),
+        "APP_ENV": "development",
+        "SECRET_KEY": CANARY_SECRET_KEY,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "LOG_FORMAT": "json",
+        "ENV_FILE": str(_env_file_warned_about(tmp_path)),
+    }
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "ownapp:app"]
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(
+        command, cwd=tmp_path, env=environ, stderr=log, stdout=log
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/?token=query-secret-value")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+    text = (tmp_path / "server.log").read_text()
+    records = [json.loads(line) for line in text.splitlines()]
+    messages = {record["logger"]: record["message"] for record in records}
+    assert any(
+        m.startswith("Starting gunicorn") for m in _messages(records, "gunicorn.error")
+    )
+    assert messages["myapp.views"] == "signing in, password=[REDACTED]"
+    assert "the app's own logger at INFO" in _messages(records, "ownapp")
+    assert [record for record in records if "twice" in record["message"]]
+    assert password not in text
+    assert CANARY_SECRET_KEY not in text
+    assert "query-secret-value" not in text
+
+
+def _messages(records: list[dict], logger: str) -> list[str]:
+    return [record["message"] for record in records if record["logger"] == logger]
 
 
 def _wait_for(url: str, seconds: float = 20) -> None:
@@ -225,3 +306,38 @@ def test_access_line_of_a_crash_has_the_500_and_a_non_ascii_path(make_app, logge
     [line] = _access(logged)
     assert (line.path, line.status) == ("/café/boom", 500)
     assert line.request_id == response.headers[ID_HEADER]
+
+
+@pytest.mark.parametrize(
+    ("path", "hidden"),
+    [
+        ("/card/4111%091111%091111%091111", "1111"),
+        ("/card/4111%C2%A01111%C2%A01111%C2%A01111", "1111"),
+        ("/" + "a" * 150 + CANARY_SECRET_KEY, CANARY_SECRET_KEY[:12]),
+    ],
+    ids=["tab-separated-card", "nbsp-separated-card", "key-past-the-cut"],
+)
+def test_access_path_is_masked_before_it_is_escaped_and_cut(
+    client, logged, path, hidden
+):
+    """Escaping a tab to \\x09, or cutting at 200 characters, must not hide a secret
+    from the redactor: it sees the path whole first."""
+    client.get(path)
+
+    [line] = _access(logged)
+    assert hidden not in line.getMessage()
+    assert hidden not in line.path
+
+
+def test_a_masked_path_cannot_hide_the_status_or_the_user(client, logged):
+    """The path goes last: masking what follows cookie: or a card keeps the rest."""
+    register(client, "alice")
+    login(client, "alice")
+    logged.clear()
+
+    client.get("/account/cookie:1")
+    client.get("/n/4111111111111111")
+
+    messages = [line.getMessage() for line in _access(logged)]
+    assert [message.split()[:2] for message in messages] == [["GET", "404"]] * 2
+    assert all(" user=1 /" in message for message in messages)

@@ -64,3 +64,9 @@ def test_events_outside_a_request_have_no_address():
 
     assert (entry["ip"], entry["user_agent"], entry["request_id"]) == (None,) * 3
     assert (entry["username"], entry["target_user_id"]) == ("boss", 3)
+
+
+def test_an_unknown_event_name_says_where_the_names_are():
+    """A misspelt event name is a clear ValueError, not a bare KeyError."""
+    with pytest.raises(ValueError, match="not in the event catalogue"):
+        record_event("my.custom.event")

@@ -184,3 +184,46 @@ def test_a_path_ending_in_a_secret_name_is_not_a_secret():
     text = 'sources={"generated, stored in /srv/instance/secret_key":["SECRET_KEY"]}'
 
     assert Redactor()(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "form: {'password': 'correct horse battery staple', 'username': 'bob'}",
+        'settings password = "correct horse battery staple" loaded',
+        "{'csrf_token': \"it's correct horse battery staple\"}",
+    ],
+)
+def test_a_quoted_secret_is_masked_whole_spaces_and_all(text):
+    """Passwords may have spaces: a quoted value is masked up to its closing quote."""
+    masked = Redactor()(text)
+
+    assert "horse" not in masked
+    assert "staple" not in masked
+    assert MASK in masked
+
+
+def test_secrets_nested_in_json_extras_are_masked():
+    """A form or headers passed whole as an extra field keep no secret of theirs."""
+    record = logging.makeLogRecord(
+        {
+            "msg": "posted",
+            "form": {"password": "hunter2hunter2", "csrf_token": "IjAbC.tok", "n": 1},
+            "headers": {"Authorization": "Bearer abc.def", "HTTP_COOKIE": "a=b"},
+        }
+    )
+
+    written = JSONFormatter(Redactor()).format(record)
+    entry = json.loads(written)
+
+    assert entry["form"] == {"password": MASK, "csrf_token": MASK, "n": 1}
+    assert entry["headers"] == {"Authorization": MASK, "HTTP_COOKIE": MASK}
+    for secret in ("hunter2hunter2", "IjAbC.tok", "abc.def"):
+        assert secret not in written
+
+
+def test_credential_headers_in_a_dict_are_masked_in_text():
+    """repr() of a headers dict puts a quote between the name and the colon."""
+    masked = Redactor()("{'Authorization': 'Bearer abc.def', 'Accept': '*/*'}")
+
+    assert "abc.def" not in masked

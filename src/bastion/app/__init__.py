@@ -12,9 +12,9 @@ from bastion.app.audit import init_audit
 from bastion.app.extensions import db, login_manager, migrate
 from bastion.app.passwords import Passwords
 from bastion.app.sessions import init_sessions
-from bastion.config import Settings, load_settings
+from bastion.config import Settings
 from bastion.database import engine_options, install_engine_hooks, prepare_sqlite_folder
-from bastion.extension import Bastion
+from bastion.extension import Bastion, load_settings_and_logging
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class BastionFlask(Flask):
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the application from ``settings``, loading them when none are given."""
-    settings = settings or load_settings()
+    settings = settings or load_settings_and_logging()
     app = BastionFlask(__name__, instance_path=str(settings.instance_path))
     Bastion(app, settings)
 

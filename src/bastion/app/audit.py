@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from bastion.app.extensions import db
 from bastion.app.models import AuditEvent, utc_now
@@ -53,26 +54,46 @@ def _cut(entry: dict[str, object], key: str) -> str | None:
     return None if value is None else str(value)[: _COLUMN_LIMITS[key]]
 
 
+class PruneInterrupted(Exception):
+    """The database failed part-way through a prune; ``deleted`` events are gone."""
+
+    def __init__(self, deleted: int, cause: SQLAlchemyError) -> None:
+        super().__init__(f"{type(cause).__name__} after deleting {deleted} event(s)")
+        self.deleted = deleted
+
+
 def prune(retention_days: int) -> int:
     """Delete events older than ``retention_days``; record and return how many.
 
     Deletes in batches, each its own transaction, so a large backlog never holds
     the database's write lock long enough to stall the audit writes of live requests.
+    If a batch fails, the batches already committed are recorded before
+    ``PruneInterrupted`` is raised: rows never leave the trail unaccounted for.
     """
     cutoff: datetime = utc_now() - timedelta(days=retention_days)
     deleted = 0
-    while True:
-        batch = (
-            select(AuditEvent.id)
-            .where(AuditEvent.created_at < cutoff)
-            .limit(PRUNE_BATCH_SIZE)
-            .scalar_subquery()
-        )
-        result = db.session.execute(delete(AuditEvent).where(AuditEvent.id.in_(batch)))
-        db.session.commit()
-        deleted += result.rowcount
-        if result.rowcount < PRUNE_BATCH_SIZE:
-            break
+    try:
+        while True:
+            batch = (
+                select(AuditEvent.id)
+                .where(AuditEvent.created_at < cutoff)
+                .limit(PRUNE_BATCH_SIZE)
+                .scalar_subquery()
+            )
+            result = db.session.execute(
+                delete(AuditEvent).where(AuditEvent.id.in_(batch))
+            )
+            db.session.commit()
+            deleted += result.rowcount
+            if result.rowcount < PRUNE_BATCH_SIZE:
+                break
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        if deleted:
+            record_event(
+                "admin.audit_pruned", count=deleted, retention_days=retention_days
+            )
+        raise PruneInterrupted(deleted, error) from None
 
     record_event("admin.audit_pruned", count=deleted, retention_days=retention_days)
     return deleted

@@ -113,9 +113,9 @@ _GUIDE_TAIL = """\
    are verified with the fallback keys, and remember-me cookies are re-signed with the
    new key when next used. Anything signed with a key not listed is refused.
 4. Drop the old key from `SECRET_KEY_FALLBACKS` once nothing signed with it can still be
-   valid: after `SESSION_LIFETIME_HOURS` for sessions and 14 days for remember-me
-   cookies. If the old key leaked, skip the wait: set no fallback, and every user signs
-   in again.
+   valid: after `SESSION_LIFETIME_HOURS` for sessions and `REMEMBER_DAYS` for
+   remember-me cookies. If the old key leaked, skip the wait: set no fallback, and
+   every user signs in again.
 
 Each fallback must meet the same strength rules as `SECRET_KEY` in production, and a
 fallback equal to the current key is an error.

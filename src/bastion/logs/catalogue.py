@@ -18,7 +18,12 @@ COMMON_FIELDS = {
     "event": "The event's name, from this catalogue.",
     "outcome": "success, failure, denied or info.",
     "user_id": "Id of the user acting or concerned, when known.",
-    "username": "The username as typed or stored (a keyed hash with LOG_PSEUDONYMIZE).",
+    "username": (
+        "The username as typed or stored, when the event concerns one; the signed-in "
+        "user's by default. A name that matches no account is written as a keyed "
+        "hash, anon:<16 hex digits>, since it may be a password typed in the wrong "
+        "field; with LOG_PSEUDONYMIZE every name is."
+    ),
     "ip": "Client address, as the trusted proxy settings resolve it.",
     "user_agent": "The User-Agent header, escaped and cut to 200 characters.",
     "request_id": "The request's id, also sent in the X-Request-ID response header.",

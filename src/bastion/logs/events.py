@@ -8,18 +8,18 @@ recording an event never breaks the request that caused it.
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, has_app_context, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from limits import parse
 
 from bastion.logs.catalogue import BY_NAME, DENIED, FAILURE
-from bastion.logs.redaction import for_log
+from bastion.logs.redaction import for_log, redact
 from bastion.logs.requests import current_request_id, signed_in_user_id
-from bastion.logs.setup import redact
 
 security_logger = logging.getLogger("bastion.security")
 
@@ -35,7 +35,9 @@ _MESSAGE_LAST = ("username", "user_agent")
 _NOT_IN_MESSAGE = frozenset({"event", "time", "request_id"})
 # Anyone can cause denied and failed events as fast as they can send requests. Past
 # this many a minute from one address, each such event is still logged but no longer
-# stored, so a flood cannot bury the audit trail or fill the disk.
+# stored, so a flood cannot bury the audit trail or fill the disk. Events whose
+# action the caller rate-limits itself (already_limited) are always stored: capping
+# them too would let someone spend the cap on junk and keep real guesses unstored.
 STORED_PER_ADDRESS = parse("30 per minute")
 # Where bastion.security.ratelimit keeps its limiter; named here, not imported, as
 # that module records events through this one.
@@ -43,8 +45,9 @@ _RATE_LIMITER = "bastion.ratelimit"
 
 
 class _EventSettings:
-    def __init__(self, pseudonym_key: bytes | None) -> None:
+    def __init__(self, pseudonym_key: bytes, pseudonymize: bool) -> None:
         self.pseudonym_key = pseudonym_key
+        self.pseudonymize = pseudonymize
         self.sinks: list[EventSink] = []
 
 
@@ -52,12 +55,11 @@ def init_events(app: Flask, secret_key: str, pseudonymize: bool) -> None:
     """Prepare ``app`` to record events; with ``pseudonymize``, hash usernames.
 
     The pseudonym key is derived from ``secret_key``, so pseudonyms are stable
-    while the key is, and change when it is rotated.
+    while the key is, and change when it is rotated. Names that match no account are
+    hashed with it whatever ``pseudonymize`` says.
     """
-    key = None
-    if pseudonymize:
-        key = hmac.new(secret_key.encode(), _PSEUDONYM_LABEL, hashlib.sha256).digest()
-    app.extensions[_EXTENSION] = _EventSettings(key)
+    key = hmac.new(secret_key.encode(), _PSEUDONYM_LABEL, hashlib.sha256).digest()
+    app.extensions[_EXTENSION] = _EventSettings(key, pseudonymize)
 
 
 def add_event_sink(app: Flask, sink: EventSink) -> None:
@@ -76,25 +78,43 @@ def record_event(
     *,
     user_id: int | None = None,
     username: str | None = None,
+    unknown_username: str | None = None,
+    already_limited: bool = False,
     **fields: object,
 ) -> dict[str, object]:
     """Log event ``name`` with its fields and pass it to the sinks; return the entry.
 
-    ``user_id`` defaults to the signed-in user. ``username`` and every string field
-    may be user-supplied: they are escaped and cut before they reach a log.
+    ``user_id`` and ``username`` default to the signed-in user's. ``username`` and
+    every string field may be user-supplied: they are escaped and cut before they
+    reach a log. Pass a typed name that matches no account as ``unknown_username``
+    instead: people type passwords into the username field, so it is written only as
+    a keyed hash. ``already_limited`` says the caller rate-limits the action itself,
+    so the event is stored every time rather than capped per client address.
     """
-    event = BY_NAME[name]
+    event = BY_NAME.get(name)
+    if event is None:
+        raise ValueError(
+            f"{name!r} is not in the event catalogue; see bastion/logs/catalogue.py."
+        )
     unknown = set(fields) - {field for field, _ in event.fields}
     if unknown:
         raise ValueError(f"{name} has no field(s) {sorted(unknown)}; see catalogue.py.")
 
+    if unknown_username is not None:
+        username = None
     entry = _describe(name, event.outcome, user_id, username, fields)
+    if unknown_username is not None:
+        entry["username"] = unknown_name_pseudonym(unknown_username)
     security_logger.log(
         event.level,
         _message(entry),
         extra={key: value for key, value in entry.items() if key != "time"},
     )
-    if event.audited and has_app_context() and _may_store(event.outcome, entry):
+    if (
+        event.audited
+        and has_app_context()
+        and (already_limited or _may_store(event.outcome, entry))
+    ):
         _send_to_sinks(entry)
     return entry
 
@@ -139,14 +159,31 @@ def _describe(
     if has_request_context():
         if user_id is None:
             entry["user_id"] = signed_in_user_id()
+            if username is None and entry["user_id"] is not None:
+                entry["username"] = _signed_in_username()
         # Through a trusted proxy the address is whatever its X-Forwarded-For said.
         address = request.remote_addr
-        entry["ip"] = None if address is None else _cleaned(address)
+        entry["ip"] = None if address is None else canonical_address(address)
         entry["user_agent"] = _cleaned(request.user_agent.string)
         entry["request_id"] = current_request_id()
     for key, value in fields.items():
         entry[key] = _cleaned(value) if isinstance(value, str) else value
     return entry
+
+
+def _signed_in_username() -> str | None:
+    # Flask-Login knows users by id only; most user models call the name "username".
+    name = getattr(g.get("_login_user"), "username", None)
+    return logged_username(name) if isinstance(name, str) else None
+
+
+def canonical_address(address: str) -> str:
+    """``address`` in one spelling (2001:db8::1, never 2001:DB8:0::1), or cleaned text
+    when it is not an IP address, so filters match what was stored."""
+    try:
+        return ipaddress.ip_address(address).compressed
+    except ValueError:
+        return _cleaned(address)
 
 
 def _cleaned(text: str) -> str:
@@ -161,9 +198,20 @@ def _cleaned(text: str) -> str:
 def logged_username(username: str) -> str:
     """``username`` as the logs and audit trail write it: escaped, or pseudonymized."""
     settings = current_app.extensions.get(_EXTENSION) if has_app_context() else None
-    if settings is not None and settings.pseudonym_key is not None:
+    if settings is not None and settings.pseudonymize:
         return pseudonym(username, settings.pseudonym_key)
     return _cleaned(username)
+
+
+def unknown_name_pseudonym(typed: str) -> str | None:
+    """How a typed name that matches no account is written: always as a keyed hash.
+
+    Outside an app there is no key to hash with, and the name is left out.
+    """
+    settings = current_app.extensions.get(_EXTENSION) if has_app_context() else None
+    if settings is None:
+        return None
+    return pseudonym(typed, settings.pseudonym_key)
 
 
 def _message(entry: dict[str, object]) -> str:

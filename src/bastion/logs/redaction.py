@@ -44,7 +44,7 @@ def _escape(character: str) -> str:
 MASK = "[REDACTED]"
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.\-]*://[^:/@\s]*:)[^@\s]+@", re.I)
 _CREDENTIAL_HEADER = re.compile(
-    r"(?P<head>\b(?:authorization|proxy-authorization|cookie|set-cookie)\s*[:=]\s*)"
+    r"(?P<head>\b(?:authorization|proxy-authorization|cookie|set-cookie)['\"]?\s*[:=]\s*)"
     r"[^\r\n]+",
     re.I,
 )
@@ -65,12 +65,20 @@ _SECRET_NAMES = "|".join(  # names to look for, not secrets themselves
         r"(?:__host-)?remember",
     )
 )
-# Not after a slash or dot: instance/secret_key is a file name, not a value.
+# Not after a slash or dot: instance/secret_key is a file name, not a value. A quoted
+# value is masked up to its closing quote, spaces included (passwords may have them);
+# a bare one up to the first space or separator.
 _SECRET_FIELD = re.compile(
-    rf"(?P<head>(?<![\w/.-])(?:{_SECRET_NAMES})['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,;}}]+",
+    rf"(?P<head>(?<![\w/.-])(?:{_SECRET_NAMES})['\"]?\s*[:=]\s*(?P<quote>['\"])?)"
+    r"(?(quote)(?:(?!(?P=quote))[^\r\n])+|[^\s'\"&,;}]+)",
     re.I,
 )
-_SECRET_NAME = re.compile(_SECRET_NAMES, re.I)
+# Field names whose values are secret: the names above, and credential headers as
+# a dict of headers or a WSGI environ names them.
+_SECRET_NAME = re.compile(
+    rf"{_SECRET_NAMES}|(?:http_)?(?:proxy[-_])?authorization|(?:http_)?(?:set[-_])?cookie",
+    re.I,
+)
 
 
 def is_secret_name(name: str) -> bool:
@@ -117,6 +125,21 @@ class Redactor:
         text = _CREDENTIAL_HEADER.sub(rf"\g<head>{MASK}", text)
         text = _SECRET_FIELD.sub(rf"\g<head>{MASK}", text)
         return _CARD_LIKE.sub(_mask_card, text)
+
+
+# The redactor of the log handler, set by configure_logging.
+_current = Redactor()
+
+
+def use_redactor(redactor: Redactor) -> None:
+    """Make ``redactor`` the one ``redact`` applies."""
+    global _current
+    _current = redactor
+
+
+def redact(text: str) -> str:
+    """Mask secrets in ``text`` as the log handler would, for copies kept elsewhere."""
+    return _current(text)
 
 
 def _mask_card(match: re.Match) -> str:

@@ -13,7 +13,7 @@ import time
 
 from flask import Flask, g, has_request_context, request
 
-from bastion.logs.redaction import for_log
+from bastion.logs.redaction import for_log, redact
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _OFFERED_ID = "HTTP_X_REQUEST_ID"
@@ -92,7 +92,8 @@ def _log_access(environ: dict, status: int) -> None:
     in_flask = has_request_context()
     user_id = signed_in_user_id() if in_flask else None
     # The path alone: the query string, where tokens travel, is kept apart from it.
-    path = for_log(request.path if in_flask else environ.get("PATH_INFO", ""))
+    # Masked before it is escaped and cut, so a secret or card in it is found whole.
+    path = for_log(redact(request.path if in_flask else environ.get("PATH_INFO", "")))
     # Built and handed over directly: Logger.info would walk the stack for the
     # caller's file and line, which an access line does not need, on every request.
     record = access_logger.makeRecord(
@@ -100,8 +101,10 @@ def _log_access(environ: dict, status: int) -> None:
         logging.INFO,
         __file__,
         0,
-        "%s %s %s %.1fms user=%s",
-        (method, path, status, duration_ms, user_id if user_id is not None else "-"),
+        # The path, which the client chose, goes last: the redactor may mask from
+        # a match to the end of the line, and must not take the status with it.
+        "%s %s %.1fms user=%s %s",
+        (method, status, duration_ms, user_id if user_id is not None else "-", path),
         None,
         extra={
             "method": method,

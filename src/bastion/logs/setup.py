@@ -12,8 +12,16 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from bastion.logs.redaction import MASK, Redactor, escape_controls, is_secret_name
+from bastion.logs.redaction import (
+    MASK,
+    Redactor,
+    escape_controls,
+    is_secret_name,
+    use_redactor,
+)
 from bastion.logs.requests import RequestIdFilter
 
 LOGGER_NAMES = ("bastion", "alembic", "werkzeug")
@@ -100,10 +108,20 @@ def _redacted_value(value: object, redact: Redactor) -> object:
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, dict):
-        return {str(key): _redacted_value(item, redact) for key, item in value.items()}
+        # A form or a set of headers passed whole: its secret-named keys mask too.
+        return {
+            str(key): MASK
+            if is_secret_name(str(key))
+            else _redacted_value(item, redact)
+            for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
         return [_redacted_value(item, redact) for item in value]
     return redact(str(value))
+
+
+def _redacted_item(key: object, item: object, redact: Redactor) -> object:
+    return MASK if is_secret_name(str(key)) else _redacted_value(item, redact)
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -126,6 +144,12 @@ def _drop_werkzeug_request_lines(record: logging.LogRecord) -> bool:
 _handler = _StderrHandler()
 _handler.addFilter(RequestIdFilter())
 _handler.setFormatter(UTCFormatter())
+_configured = False
+
+
+def is_configured() -> bool:
+    """Whether ``configure_logging`` has run in this process."""
+    return _configured
 
 
 def configure_logging(
@@ -133,13 +157,27 @@ def configure_logging(
 ) -> None:
     """Send records at ``level`` and up to stderr; safe to call again.
 
+    When the root logger has no handler yet, the shared handler goes there and the
+    root level becomes ``level``, as ``logging.basicConfig`` would do: every logger
+    is then covered. When something else configured logging first (an app's own
+    set-up, or a test runner), only Bastion's, Alembic's and Werkzeug's loggers are.
     ``secrets`` are values masked wherever they appear. A second call replaces the
     format and the secrets, so the last app configured decides.
     """
+    global _configured
+    _configured = True
     redact = Redactor(secrets)
+    # The same masking for copies kept elsewhere: audit rows and the access path.
+    use_redactor(redact)
     _handler.setFormatter(
         JSONFormatter(redact) if log_format == "json" else UTCFormatter(redact)
     )
+    root = logging.getLogger()
+    if _handler in root.handlers or not root.handlers:
+        # Nobody else set up logging: take the root logger, so the app's own loggers
+        # and every library's are formatted and redacted alike.
+        root.setLevel(level)
+        _take_root(root)
     for name in LOGGER_NAMES:
         logger = logging.getLogger(name)
         logger.setLevel(level)
@@ -151,9 +189,56 @@ def configure_logging(
         werkzeug.addFilter(_drop_werkzeug_request_lines)
 
 
-def redact(text: str) -> str:
-    """Mask secrets in ``text`` as the log handler would, for copies kept elsewhere."""
-    return _handler.formatter.redact(text)
+class HeldRecords(logging.Handler):
+    """Records kept back by ``records_held``, to be logged once logging is set up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    # Not "release": logging.Handler already has a release(), for its lock.
+    def replay(self) -> None:
+        """Log the records kept back, through the handlers and levels now in place."""
+        records, self.records = self.records, []
+        for record in records:
+            origin = logging.getLogger(record.name)
+            if origin.isEnabledFor(record.levelno):
+                origin.handle(record)
+
+
+@contextmanager
+def records_held(name: str = "bastion") -> Iterator[HeldRecords]:
+    """Keep back the records of ``name`` and its children logged inside the block.
+
+    Loading settings can warn before the settings say which format to log in; those
+    warnings would go out as bare text through Python's last-resort handler. Call
+    ``replay()`` after ``configure_logging`` to log them in the chosen format. If the
+    block fails, they are replayed at once, so nothing it said is lost.
+    """
+    logger = logging.getLogger(name)
+    held = HeldRecords()
+    saved = logger.handlers, logger.propagate
+    logger.handlers, logger.propagate = [held], False
+    succeeded = False
+    try:
+        yield held
+        succeeded = True
+    finally:
+        logger.handlers, logger.propagate = saved
+        if not succeeded:
+            held.replay()
+
+
+def _take_root(root: logging.Logger) -> None:
+    # A logger that got the handler from an earlier call would write each record
+    # twice once the root has it too.
+    for logger in logging.Logger.manager.loggerDict.values():
+        if isinstance(logger, logging.Logger) and _handler in logger.handlers:
+            logger.removeHandler(_handler)
+    root.addHandler(_handler)
 
 
 def attach_handler(logger: logging.Logger, exclusive: bool = False) -> None:

@@ -53,7 +53,9 @@ def enforce(limits_text: str, scope: str, key: str) -> None:
                 "ratelimit.exceeded", scope=scope, limit=str(limit), path=request.path
             )
             if scope == "sign-in-account":
-                record_event("auth.login.failed", username=key, reason="locked")
+                # The name may match no account, or be a password typed in the wrong
+                # field: only its keyed hash is written.
+                record_event("auth.login.failed", unknown_username=key, reason="locked")
             _abort_429(reset_at)
 
 

@@ -14,7 +14,11 @@ from bastion.app.admin import admin_required, bp
 from bastion.app.extensions import db
 from bastion.app.models import AuditEvent, User, username_matches
 from bastion.logs.catalogue import BY_NAME, EVENTS
-from bastion.logs.events import logged_username
+from bastion.logs.events import (
+    canonical_address,
+    logged_username,
+    unknown_name_pseudonym,
+)
 
 PAGE_SIZE = 50
 # Offset paging reads every skipped row; past this, narrow the filters instead.
@@ -39,6 +43,11 @@ def _valid_address(form: Form, field: StringField) -> None:
             ipaddress.ip_address(field.data)
         except ValueError:
             raise ValidationError("Enter an IPv4 or IPv6 address.") from None
+
+
+def _not_before_since(form: Form, field: DateTimeLocalField) -> None:
+    if field.data and form.since.data and field.data < form.since.data:
+        raise ValidationError("Choose an end after the start.")
 
 
 class AuditFilterForm(Form):
@@ -66,7 +75,7 @@ class AuditFilterForm(Form):
         "From (UTC)", format=_TIME_FORMATS, validators=[Optional()]
     )
     until = DateTimeLocalField(
-        "Until (UTC)", format=_TIME_FORMATS, validators=[Optional()]
+        "Until (UTC)", format=_TIME_FORMATS, validators=[Optional(), _not_before_since]
     )
     page = IntegerField(
         "Page",
@@ -113,7 +122,8 @@ def _filtered(form: AuditFilterForm) -> Select:
     if form.user.data:
         query = query.where(_user_condition(form.user.data))
     if form.ip.data:
-        query = query.where(AuditEvent.ip_address == form.ip.data)
+        # Stored in canonical form, so 2001:DB8:0::1 finds 2001:db8::1.
+        query = query.where(AuditEvent.ip_address == canonical_address(form.ip.data))
     if form.since.data:
         query = query.where(AuditEvent.created_at >= form.since.data)
     if form.until.data:
@@ -123,8 +133,12 @@ def _filtered(form: AuditFilterForm) -> Select:
 
 def _user_condition(text: str):
     """Events of the account with this id or name, or naming it as typed."""
-    # Typed names are stored as typed; pseudonyms ignore case already.
-    conditions = [func.lower(AuditEvent.username) == logged_username(text).lower()]
+    # Typed names are stored as typed; pseudonyms ignore case already. A name that
+    # matched no account is stored as its keyed hash, found by hashing it again.
+    conditions = [
+        func.lower(AuditEvent.username) == logged_username(text).lower(),
+        AuditEvent.username == unknown_name_pseudonym(text),
+    ]
     if _USER_ID.fullmatch(text):
         conditions.append(AuditEvent.user_id == int(text))
     elif text.isascii():

@@ -85,12 +85,22 @@ def login():
 
 
 def _refuse_sign_in(form: LoginForm, username: str, user: User | None, reason: str):
-    record_event(
-        "auth.login.failed",
-        user_id=user.id if user is not None else None,
-        username=username,
-        reason=reason,
-    )
+    # sign_in_limits bounds these per address and per account, so each one is stored.
+    if user is None:
+        record_event(
+            "auth.login.failed",
+            unknown_username=username,
+            reason=reason,
+            already_limited=True,
+        )
+    else:
+        record_event(
+            "auth.login.failed",
+            user_id=user.id,
+            username=username,
+            reason=reason,
+            already_limited=True,
+        )
     # The same answer whatever the reason, so it reveals nothing about the account.
     form.password.errors.append(SIGN_IN_FAILED)
     return render_template("auth/login.html", form=form)
