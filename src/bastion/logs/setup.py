@@ -110,10 +110,7 @@ def _redacted_value(value: object, redact: Redactor) -> object:
     if isinstance(value, dict):
         # A form or a set of headers passed whole: its secret-named keys mask too.
         return {
-            str(key): MASK
-            if is_secret_name(str(key))
-            else _redacted_value(item, redact)
-            for key, item in value.items()
+            str(key): _redacted_item(key, item, redact) for key, item in value.items()
         }
     if isinstance(value, list | tuple):
         return [_redacted_value(item, redact) for item in value]

@@ -85,22 +85,16 @@ def login():
 
 
 def _refuse_sign_in(form: LoginForm, username: str, user: User | None, reason: str):
-    # sign_in_limits bounds these per address and per account, so each one is stored.
-    if user is None:
-        record_event(
-            "auth.login.failed",
-            unknown_username=username,
-            reason=reason,
-            already_limited=True,
-        )
-    else:
-        record_event(
-            "auth.login.failed",
-            user_id=user.id,
-            username=username,
-            reason=reason,
-            already_limited=True,
-        )
+    # A name that found no account may be a password typed in the wrong field.
+    typed = {"username": username} if user else {"unknown_username": username}
+    record_event(
+        "auth.login.failed",
+        user_id=user.id if user else None,
+        reason=reason,
+        # sign_in_limits bounds these per address and per account: store each one.
+        already_limited=True,
+        **typed,
+    )
     # The same answer whatever the reason, so it reveals nothing about the account.
     form.password.errors.append(SIGN_IN_FAILED)
     return render_template("auth/login.html", form=form)
