@@ -15,12 +15,29 @@ from bastion.commands import (
     env_file_option,
     settings_or_exit,
 )
+from bastion.config import Settings
 from bastion.config.loader import ENV_FILE_VARIABLE
 from bastion.database import (
     EXIT_DATABASE_UNREACHABLE,
     database_answers_at_startup,
     unreachable_message,
 )
+
+
+def settings_and_logging_or_exit() -> Settings:
+    """Load settings (or exit 2 listing the problems), then set up logging from them.
+
+    Warnings from loading are logged after the set-up, in its format, so a JSON log
+    stays JSON from its first line.
+    """
+    from bastion.extension import configure_logging_from
+    from bastion.logs.setup import records_held
+
+    with records_held() as held:
+        settings = settings_or_exit()
+    configure_logging_from(settings)
+    held.replay()
+    return settings
 
 
 def with_app_context(command: Callable) -> Callable:
@@ -30,7 +47,7 @@ def with_app_context(command: Callable) -> Callable:
     def run(*args, **kwargs):
         from bastion.app import create_app
 
-        settings = settings_or_exit()
+        settings = settings_and_logging_or_exit()
         if not database_answers_at_startup(settings):
             click.echo(unreachable_message(settings), err=True)
             sys.exit(EXIT_DATABASE_UNREACHABLE)
@@ -52,14 +69,7 @@ def main() -> None:
 @main.command()
 def serve() -> None:
     """Serve the app with gunicorn on HOST:PORT from the settings."""
-    from bastion.extension import configure_logging_from
-    from bastion.logs.setup import records_held
-
-    # Through the log handler, so a JSON log stays all JSON from its first line.
-    with records_held() as held:
-        settings = settings_or_exit()
-    configure_logging_from(settings)
-    held.replay()
+    settings = settings_and_logging_or_exit()
     logging.getLogger(__name__).info(
         "Serving Bastion (%s profile) on http://%s with %d worker(s).",
         settings.profile,
@@ -199,8 +209,8 @@ def prune(days: int | None) -> None:
         deleted = prune_events(retention)
     except PruneInterrupted as error:
         click.echo(
-            f"Error: the database failed ({error}); the deleted ones are recorded. "
-            "Run `bastion audit prune` again to finish.",
+            f"Error: the database failed ({error}); those deletions are logged as "
+            "admin.audit_pruned. Run `bastion audit prune` again to finish.",
             err=True,
         )
         sys.exit(1)

@@ -26,12 +26,18 @@ EXIT_DATABASE_UNREACHABLE = 3
 def engine_options(settings: Settings) -> dict[str, object]:
     """Return SQLAlchemy ``create_engine`` options for the configured database."""
     url = make_url(settings.database_url)
+    # A failed statement's error would otherwise quote its parameters: typed names,
+    # password hashes, session tokens. Logs and tracebacks get the SQL alone.
     if url.get_backend_name() == "sqlite":
         # The timeout is sqlite3's busy handler: wait for a lock instead of failing.
-        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+        return {
+            "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            "hide_parameters": True,
+        }
 
     recycle = settings.db_pool_recycle_seconds
     return {
+        "hide_parameters": True,
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "pool_pre_ping": settings.db_pool_pre_ping,

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from bastion.app.admin_accounts import create_or_promote_admin
-from bastion.app.audit import store
+from bastion.app.audit import prune, store
 from bastion.app.extensions import db
 from bastion.app.models import AuditEvent, User, utc_now
 from bastion.logs.catalogue import BY_NAME
@@ -367,3 +367,40 @@ def test_user_filter_finds_names_that_matched_no_account(app):
 
     assert "unknown_user" in page
     assert "Ghost.Writer" not in page
+
+
+def test_an_interrupted_prune_is_recorded_even_on_ctrl_c(app, monkeypatch):
+    """Ctrl-C between batches leaves the deleted ones accounted for in the trail."""
+    monkeypatch.setattr("bastion.app.audit.PRUNE_BATCH_SIZE", 3)
+    old = utc_now() - timedelta(days=100)
+    for number in range(7):
+        _store(app, f"mark-old-{number}", time=old)
+    execute = db.session.execute
+    calls = []
+
+    def interrupted(statement, *args, **kwargs):
+        calls.append(statement)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return execute(statement, *args, **kwargs)
+
+    with app.app_context():
+        monkeypatch.setattr(db.session, "execute", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            prune(90)
+        monkeypatch.undo()
+
+    [pruned] = _stored_events(app, "admin.audit_pruned")
+    assert json.loads(pruned.details) == {"count": 3, "retention_days": 90}
+
+
+def test_ip_filter_finds_an_ipv4_client_seen_through_ipv6(app):
+    """::ffff:192.0.2.7 is the IPv4 client 192.0.2.7, stored and found as that."""
+    admin = _admin(app)
+    with app.test_request_context(
+        "/login", method="POST", environ_base={"REMOTE_ADDR": "::ffff:192.0.2.7"}
+    ):
+        record_event("csrf.failed", reason="x")
+
+    assert _stored_events(app, "csrf.failed")[0].ip_address == "192.0.2.7"
+    assert "csrf.failed" in admin.get("/admin/audit?ip=::ffff:192.0.2.7").text

@@ -1,6 +1,7 @@
 """The real `bastion` command and gunicorn config, run as processes with a set env."""
 
 import ast
+import json
 import os
 import re
 import stat
@@ -203,3 +204,23 @@ def test_gunicorn_conf_with_bad_settings_exits_2(tmp_path):
     assert "Traceback" not in result.stderr
     assert "changeme" not in result.stderr
     assert result.stdout == ""
+
+
+def test_db_upgrade_with_json_logs_writes_only_json(tmp_path):
+    """Warnings from loading the settings come out as JSON too, not as bare text."""
+    env_file = tmp_path / "settings.env"
+    env_file.write_text("LOG_FORMAT=json\nLOG_FORMAT=json\n")
+
+    upgrade = bastion(
+        tmp_path,
+        "--env-file",
+        str(env_file),
+        "db",
+        "upgrade",
+        APP_ENV="development",
+        DATABASE_PATH=str(tmp_path / "bastion.db"),
+    )
+
+    assert upgrade.returncode == 0, upgrade.stderr
+    records = [json.loads(line) for line in upgrade.stderr.splitlines()]
+    assert any("twice" in record["message"] for record in records)

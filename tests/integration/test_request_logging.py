@@ -96,7 +96,7 @@ def test_access_line_has_method_path_status_duration_and_user(client, logged):
     assert isinstance(line.duration_ms, float)
     assert "query-secret-value" not in logged.text
     assert line.getMessage().startswith("GET 200 ")
-    assert line.getMessage().endswith(" user=1 /account")
+    assert line.getMessage().endswith(" user=1 path=/account")
 
 
 def test_access_line_of_an_anonymous_request_has_no_user(client, logged):
@@ -105,7 +105,7 @@ def test_access_line_of_an_anonymous_request_has_no_user(client, logged):
 
     [line] = _access(logged)
     assert (line.status, line.user_id) == (404, None)
-    assert line.getMessage().endswith(" user=- /no/such/page")
+    assert line.getMessage().endswith(" user=- path=/no/such/page")
 
 
 def test_json_logs_are_one_object_per_line_with_the_documented_keys(make_app, capfd):
@@ -340,4 +340,27 @@ def test_a_masked_path_cannot_hide_the_status_or_the_user(client, logged):
 
     messages = [line.getMessage() for line in _access(logged)]
     assert [message.split()[:2] for message in messages] == [["GET", "404"]] * 2
-    assert all(" user=1 /" in message for message in messages)
+    assert all(" user=1 path=/" in message for message in messages)
+
+
+def test_digits_in_the_path_cannot_join_the_user_id_into_a_card(client, logged):
+    """user=1 then /100000000007 would read as one Luhn-valid number without path=."""
+    register(client, "alice")
+    login(client, "alice")
+    logged.clear()
+
+    client.get("/100000000007")
+
+    [line] = _access(logged)
+    assert " 404 " in line.getMessage()
+    assert " user=1 path=" in line.getMessage()
+
+
+def test_an_odd_method_cannot_hide_the_rest_of_the_line(client, logged):
+    """The method is the client's too: one that is not plain capitals shows as -."""
+    client.open("/login", method='password="')
+
+    [line] = _access(logged)
+    assert line.getMessage().startswith("- 405 ")
+    assert " user=- path=/login" in line.getMessage()
+    assert line.method == 'password="'

@@ -3,6 +3,7 @@
 import json
 import logging
 import secrets
+import time
 
 import pytest
 
@@ -227,3 +228,73 @@ def test_credential_headers_in_a_dict_are_masked_in_text():
     masked = Redactor()("{'Authorization': 'Bearer abc.def', 'Accept': '*/*'}")
 
     assert "abc.def" not in masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"password": "a\\"b c d"}',
+        "{'password': 'it\\'s \"my secret\" here'}",
+        "ImmutableMultiDict([('username', 'bob'), ('password', 'my secret here')])",
+        "{'X-Api-Key': 'my secret here'}",
+        "{'x-auth-token': 'my secret here'}",
+        "[('Authorization', 'Bearer my secret here'), ('Accept', '*/*')]",
+    ],
+    ids=[
+        "escaped-quote",
+        "repr-escaped",
+        "multidict",
+        "api-key",
+        "auth-token",
+        "pairs",
+    ],
+)
+def test_secrets_in_the_shapes_python_prints_them_are_masked(text):
+    """Escaped quotes, (name, value) pairs and X-Api-Key style names are masked too."""
+    masked = Redactor()(text)
+
+    assert "secret" not in masked
+    assert MASK in masked
+
+
+def test_a_card_with_wide_spaces_is_masked():
+    """Thin, en and ideographic spaces between the groups still make one card."""
+    for space in ("\u2002", "\u2009", "\u3000"):
+        assert "1111" not in Redactor()(f"card 4111{space}1111{space}1111{space}1111")
+
+
+def test_name_value_pairs_in_json_lists_are_masked():
+    """A list of headers, as (name, value) pairs, keeps no credential in JSON."""
+    record = logging.makeLogRecord(
+        {
+            "msg": "h",
+            "headers": [["Authorization", "Bearer abc.def"], ["Accept", "*/*"]],
+        }
+    )
+
+    entry = json.loads(JSONFormatter(Redactor()).format(record))
+
+    assert entry["headers"] == [["Authorization", MASK], ["Accept", "*/*"]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password" * 8000,
+        "a" * 64000 + "://",
+        "authorization" * 5000,
+        "x-" * 32000 + "token",
+    ],
+    ids=["password", "scheme", "authorization", "token"],
+)
+def test_masking_a_long_crafted_text_takes_linear_time(text):
+    """64 kB built to make the patterns backtrack is masked in well under a second.
+
+    Quadratic patterns took about a second for 16 kB, so 16 seconds for this; linear
+    ones take a few milliseconds. The bound leaves a hundredfold margin for a slow
+    machine.
+    """
+    started = time.perf_counter()
+    Redactor([KEY])(text)
+
+    assert time.perf_counter() - started < 1.0

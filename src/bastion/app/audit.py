@@ -72,6 +72,7 @@ def prune(retention_days: int) -> int:
     """
     cutoff: datetime = utc_now() - timedelta(days=retention_days)
     deleted = 0
+    finished = False
     try:
         while True:
             batch = (
@@ -87,13 +88,15 @@ def prune(retention_days: int) -> int:
             deleted += result.rowcount
             if result.rowcount < PRUNE_BATCH_SIZE:
                 break
+        finished = True
     except SQLAlchemyError as error:
         db.session.rollback()
-        if deleted:
+        raise PruneInterrupted(deleted, error) from None
+    finally:
+        # Also when interrupted (a database error, Ctrl-C): the committed batches
+        # are gone, and the trail says so.
+        if finished or deleted:
             record_event(
                 "admin.audit_pruned", count=deleted, retention_days=retention_days
             )
-        raise PruneInterrupted(deleted, error) from None
-
-    record_event("admin.audit_pruned", count=deleted, retention_days=retention_days)
     return deleted

@@ -18,7 +18,7 @@ from flask import Flask, current_app, g, has_app_context, has_request_context, r
 from limits import parse
 
 from bastion.logs.catalogue import BY_NAME, DENIED, FAILURE
-from bastion.logs.redaction import for_log, redact
+from bastion.logs.redaction import masked_for_log
 from bastion.logs.requests import current_request_id, signed_in_user_id
 
 security_logger = logging.getLogger("bastion.security")
@@ -164,10 +164,10 @@ def _describe(
         # Through a trusted proxy the address is whatever its X-Forwarded-For said.
         address = request.remote_addr
         entry["ip"] = None if address is None else canonical_address(address)
-        entry["user_agent"] = _cleaned(request.user_agent.string)
+        entry["user_agent"] = masked_for_log(request.user_agent.string)
         entry["request_id"] = current_request_id()
     for key, value in fields.items():
-        entry[key] = _cleaned(value) if isinstance(value, str) else value
+        entry[key] = masked_for_log(value) if isinstance(value, str) else value
     return entry
 
 
@@ -181,18 +181,13 @@ def canonical_address(address: str) -> str:
     """``address`` in one spelling (2001:db8::1, never 2001:DB8:0::1), or cleaned text
     when it is not an IP address, so filters match what was stored."""
     try:
-        return ipaddress.ip_address(address).compressed
+        parsed = ipaddress.ip_address(address)
     except ValueError:
-        return _cleaned(address)
-
-
-def _cleaned(text: str) -> str:
-    """Mask secrets, then escape and cut: what may be logged and stored of ``text``.
-
-    Masking comes first, so a secret is found whole, before escaping changes its
-    backslashes or the cut leaves part of it. The log formatter masks again.
-    """
-    return for_log(redact(text))
+        return masked_for_log(address)
+    # A dual-stack server sees IPv4 clients as ::ffff:a.b.c.d; they are one client.
+    if parsed.version == 6 and parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return parsed.compressed
 
 
 def logged_username(username: str) -> str:
@@ -200,7 +195,7 @@ def logged_username(username: str) -> str:
     settings = current_app.extensions.get(_EXTENSION) if has_app_context() else None
     if settings is not None and settings.pseudonymize:
         return pseudonym(username, settings.pseudonym_key)
-    return _cleaned(username)
+    return masked_for_log(username)
 
 
 def unknown_name_pseudonym(typed: str) -> str | None:
@@ -234,7 +229,7 @@ def _quoted(value: object) -> str:
         return json.dumps(value, separators=(",", ":"))
     text = str(value)
     # Quoted when it could be misread as more than one key=value pair. Control
-    # characters were escaped already (for_log), so only quotes need it here.
+    # characters were escaped already (masked_for_log), so only quotes need it here.
     if not text or any(character in text for character in ' "='):
         return '"' + text.replace('"', '\\"') + '"'
     return text

@@ -42,9 +42,14 @@ def _escape(character: str) -> str:
 
 
 MASK = "[REDACTED]"
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.\-]*://[^:/@\s]*:)[^@\s]+@", re.I)
+# A scheme starts where no scheme character precedes it: trying every position of a
+# long word as a scheme's start made this quadratic (seconds for 16 kB of letters).
+_URL_PASSWORD = re.compile(
+    r"(?P<head>(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*://[^:/@\s]*:)[^@\s]+@", re.I
+)
 _CREDENTIAL_HEADER = re.compile(
-    r"(?P<head>\b(?:authorization|proxy-authorization|cookie|set-cookie)['\"]?\s*[:=]\s*)"
+    r"(?P<head>\b(?:authorization|proxy-authorization|cookie|set-cookie)"
+    r"(?:['\"]?\s*[:=]\s*|['\"],\s*))"
     r"[^\r\n]+",
     re.I,
 )
@@ -56,21 +61,22 @@ _SECRET_NAMES = "|".join(  # names to look for, not secrets themselves
         "passwd",
         "secret_key",
         "secret",
-        "api_key",
-        "access_token",
-        "refresh_token",
-        "token",
-        "csrf_token",
+        r"[\w-]*api[-_]key",
+        # token, csrf_token, access_token, X-Auth-Token...
+        r"[\w-]*token",
         r"(?:__host-)?session",
         r"(?:__host-)?remember",
     )
 )
-# Not after a slash or dot: instance/secret_key is a file name, not a value. A quoted
-# value is masked up to its closing quote, spaces included (passwords may have them);
-# a bare one up to the first space or separator.
+# Not after a slash or dot: instance/secret_key is a file name, not a value. The name
+# is followed by = or :, or is the first of a quoted pair ('password', 'x') as a
+# MultiDict prints it. A quoted value is masked up to its closing quote, escaped
+# quotes and spaces included (passwords may have them); a bare one up to the first
+# space or separator.
 _SECRET_FIELD = re.compile(
-    rf"(?P<head>(?<![\w/.-])(?:{_SECRET_NAMES})['\"]?\s*[:=]\s*(?P<quote>['\"])?)"
-    r"(?(quote)(?:(?!(?P=quote))[^\r\n])+|[^\s'\"&,;}]+)",
+    rf"(?P<head>(?<![\w/.-])(?:{_SECRET_NAMES})"
+    r"(?:['\"]?\s*[:=]\s*|['\"],\s*(?=['\"]))(?P<quote>['\"])?)"
+    r"(?(quote)(?:\\.|(?!(?P=quote))[^\\\r\n])+|[^\s'\"&,;}]+)",
     re.I,
 )
 # Field names whose values are secret: the names above, and credential headers as
@@ -88,7 +94,8 @@ def is_secret_name(name: str) -> bool:
 
 # Any run of 13 or more digits with up to two separators between them; _mask_card
 # decides. Colons are left out, so times such as 2026-12-03 16:55:39 stay apart.
-_SEPARATOR = r"[ ._/+\t\u00a0\u2013\u2014-]{0,2}"
+# Spaces of every width count: a card written with thin or ideographic spaces is one.
+_SEPARATOR = r"[ ._/+\t\u00a0\u2000-\u200a\u202f\u205f\u3000\u2013\u2014-]{0,2}"
 _CARD_LIKE = re.compile(rf"(?<!\d)(?:\d{_SEPARATOR}){{12,}}\d(?!\d)")
 _CARD_LENGTHS = range(13, 20)
 # Beyond this many digits a run is masked whole rather than searched window by window.
@@ -96,7 +103,7 @@ _LONGEST_RUN_SEARCHED = 64
 # One pass that finds text none of the patterns above could match, which is nearly
 # every log value: those skip the substitutions.
 _SUSPECT = re.compile(
-    rf"://|authorization|cookie|passw|secret|token|session|remember|api_key"
+    rf"://|authorization|cookie|passw|secret|token|session|remember|api[-_]key"
     rf"|(?:\d{_SEPARATOR}){{12}}\d",
     re.I,
 )
@@ -140,6 +147,19 @@ def use_redactor(redactor: Redactor) -> None:
 def redact(text: str) -> str:
     """Mask secrets in ``text`` as the log handler would, for copies kept elsewhere."""
     return _current(text)
+
+
+# Masking takes time in proportion to the text, and a log keeps only _MAX_LENGTH
+# characters of a value, so no more than twice that is searched. A secret starting
+# inside the kept part is far shorter than the rest, so it is still found whole.
+_LONGEST_SEARCHED = 2 * _MAX_LENGTH
+
+
+def masked_for_log(value: object) -> str:
+    """``value`` as a log may show it: masked first, so a secret is found whole before
+    escaping changes its characters or the cut leaves part of it; then escaped and cut.
+    """
+    return for_log(redact(str(value)[:_LONGEST_SEARCHED]))
 
 
 def _mask_card(match: re.Match) -> str:

@@ -13,7 +13,7 @@ import time
 
 from flask import Flask, g, has_request_context, request
 
-from bastion.logs.redaction import for_log, redact
+from bastion.logs.redaction import masked_for_log
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _OFFERED_ID = "HTTP_X_REQUEST_ID"
@@ -22,6 +22,7 @@ _ID_KEY = "bastion.request_id"
 _STARTED_KEY = "bastion.request_started"
 # Letters, digits and a few separators; enough for UUIDs and most proxies' ids.
 _PLAIN_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+_PLAIN_METHOD = re.compile(r"[A-Z]{3,16}")
 
 access_logger = logging.getLogger("bastion.access")
 
@@ -86,14 +87,16 @@ def init_request_logging(
 def _log_access(environ: dict, status: int) -> None:
     request_id = environ[_ID_KEY]
     duration_ms = round((time.perf_counter() - environ[_STARTED_KEY]) * 1000, 1)
+    # The client chooses the method too; gunicorn refuses odd ones, other servers
+    # may not. An odd one is kept (escaped) in its field, and shown as "-" in text.
     method = environ.get("REQUEST_METHOD", "-")
+    plain_method = _PLAIN_METHOD.fullmatch(method) is not None
     # Flask calls start_response inside the request context; the fallbacks are for
     # a WSGI app in between that answers on its own.
     in_flask = has_request_context()
     user_id = signed_in_user_id() if in_flask else None
     # The path alone: the query string, where tokens travel, is kept apart from it.
-    # Masked before it is escaped and cut, so a secret or card in it is found whole.
-    path = for_log(redact(request.path if in_flask else environ.get("PATH_INFO", "")))
+    path = masked_for_log(request.path if in_flask else environ.get("PATH_INFO", ""))
     # Built and handed over directly: Logger.info would walk the stack for the
     # caller's file and line, which an access line does not need, on every request.
     record = access_logger.makeRecord(
@@ -101,13 +104,20 @@ def _log_access(environ: dict, status: int) -> None:
         logging.INFO,
         __file__,
         0,
-        # The path, which the client chose, goes last: the redactor may mask from
-        # a match to the end of the line, and must not take the status with it.
-        "%s %s %.1fms user=%s %s",
-        (method, status, duration_ms, user_id if user_id is not None else "-", path),
+        # The path, which the client chose, goes last and after "path=": the
+        # redactor may mask from a match to the end of the line, and digits next
+        # to the user id could otherwise be read as one card number.
+        "%s %s %.1fms user=%s path=%s",
+        (
+            method if plain_method else "-",
+            status,
+            duration_ms,
+            user_id if user_id is not None else "-",
+            path,
+        ),
         None,
         extra={
-            "method": method,
+            "method": method if plain_method else masked_for_log(method),
             "path": path,
             "status": status,
             "duration_ms": duration_ms,

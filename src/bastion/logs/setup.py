@@ -113,6 +113,9 @@ def _redacted_value(value: object, redact: Redactor) -> object:
             str(key): _redacted_item(key, item, redact) for key, item in value.items()
         }
     if isinstance(value, list | tuple):
+        # A (name, value) pair, as in a list of headers or form items.
+        if len(value) == 2 and isinstance(value[0], str) and is_secret_name(value[0]):
+            return [value[0], MASK]
         return [_redacted_value(item, redact) for item in value]
     return redact(str(value))
 

@@ -1,6 +1,7 @@
 """Views for registration, sign-in and sign-out."""
 
 import logging
+import re
 
 from flask import (
     flash,
@@ -15,7 +16,12 @@ from sqlalchemy.exc import IntegrityError
 
 from bastion.app import sessions
 from bastion.app.auth import bp
-from bastion.app.auth.forms import PASSWORD_MAX_LENGTH, LoginForm, RegisterForm
+from bastion.app.auth.forms import (
+    PASSWORD_MAX_LENGTH,
+    USERNAME_PATTERN,
+    LoginForm,
+    RegisterForm,
+)
 from bastion.app.auth.redirects import safe_next
 from bastion.app.extensions import db
 from bastion.app.models import USERNAME_MAX_LENGTH, User, username_matches
@@ -111,8 +117,12 @@ def _upgrade_hash(user: User, password: str) -> str:
 
 
 def _find_user(username: str) -> User | None:
-    # Registered names are ASCII; lower() would map e.g. the Kelvin sign to "k".
-    if len(username) > USERNAME_MAX_LENGTH or not username.isascii():
+    # No account can have a name outside the registration rules, so such a name is
+    # never sent to the database: lower() would map e.g. the Kelvin sign to "k", and
+    # PostgreSQL refuses a NUL with an error that would quote what was typed.
+    if len(username) > USERNAME_MAX_LENGTH or not re.fullmatch(
+        USERNAME_PATTERN, username
+    ):
         return None
     return db.session.scalar(select(User).where(username_matches(username)))
 
