@@ -298,3 +298,18 @@ def test_masking_a_long_crafted_text_takes_linear_time(text):
     Redactor([KEY])(text)
 
     assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'sources={"environment":["APP_ENV","SECRET_KEY","TRUSTED_HOSTS","LOG_ACCESS"]}',
+        "fields ['password', 'token', 'session'] are checked",
+        "2026-12-03T19:46:25.114Z request 3f2a9c1e-77aa-4b1c-9d0e-5a6b7c8d9e0f",
+        "client 2001:db8:85a3::8a2e:370:7334 user_id=42",
+    ],
+    ids=["setting-names", "list-of-names", "time-and-id", "ipv6"],
+)
+def test_ordinary_values_are_kept(text):
+    """Lists of names are not (name, value) pairs; times, ids and addresses stay."""
+    assert Redactor()(text) == text

@@ -47,11 +47,9 @@ MASK = "[REDACTED]"
 _URL_PASSWORD = re.compile(
     r"(?P<head>(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*://[^:/@\s]*:)[^@\s]+@", re.I
 )
+_CREDENTIAL_HEADERS = r"(?:authorization|proxy-authorization|cookie|set-cookie)"
 _CREDENTIAL_HEADER = re.compile(
-    r"(?P<head>\b(?:authorization|proxy-authorization|cookie|set-cookie)"
-    r"(?:['\"]?\s*[:=]\s*|['\"],\s*))"
-    r"[^\r\n]+",
-    re.I,
+    rf"(?P<head>\b{_CREDENTIAL_HEADERS}['\"]?\s*[:=]\s*)[^\r\n]+", re.I
 )
 # A named secret followed by its value, as in a logged form, dict, query or cookie:
 # password=..., 'csrf_token': '...', session=..., __Host-remember=...
@@ -68,15 +66,21 @@ _SECRET_NAMES = "|".join(  # names to look for, not secrets themselves
         r"(?:__host-)?remember",
     )
 )
-# Not after a slash or dot: instance/secret_key is a file name, not a value. The name
-# is followed by = or :, or is the first of a quoted pair ('password', 'x') as a
-# MultiDict prints it. A quoted value is masked up to its closing quote, escaped
-# quotes and spaces included (passwords may have them); a bare one up to the first
-# space or separator.
+# A quoted value runs to its closing quote, escaped quotes and spaces included
+# (passwords may have them).
+_QUOTED_VALUE = r"(?:\\.|(?!(?P=quote))[^\\\r\n])+"
+# Not after a slash or dot: instance/secret_key is a file name, not a value. A bare
+# value runs to the first space or separator.
 _SECRET_FIELD = re.compile(
-    rf"(?P<head>(?<![\w/.-])(?:{_SECRET_NAMES})"
-    r"(?:['\"]?\s*[:=]\s*|['\"],\s*(?=['\"]))(?P<quote>['\"])?)"
-    r"(?(quote)(?:\\.|(?!(?P=quote))[^\\\r\n])+|[^\s'\"&,;}]+)",
+    rf"(?P<head>(?<![\w/.-])(?:{_SECRET_NAMES})['\"]?\s*[:=]\s*(?P<quote>['\"])?)"
+    rf"(?(quote){_QUOTED_VALUE}|[^\s'\"&,;}}]+)",
+    re.I,
+)
+# A (name, value) tuple, as a MultiDict or a list of headers prints its items. Only
+# in parentheses: a plain list of names, ["SECRET_KEY", "TRUSTED_HOSTS"], is no pair.
+_SECRET_PAIR = re.compile(
+    rf"(?P<head>\(\s*(?P<name_quote>['\"])(?:{_SECRET_NAMES}|{_CREDENTIAL_HEADERS})"
+    rf"(?P=name_quote),\s*(?P<quote>['\"])){_QUOTED_VALUE}",
     re.I,
 )
 # Field names whose values are secret: the names above, and credential headers as
@@ -131,6 +135,7 @@ class Redactor:
         text = _URL_PASSWORD.sub(r"\g<head>***@", text)
         text = _CREDENTIAL_HEADER.sub(rf"\g<head>{MASK}", text)
         text = _SECRET_FIELD.sub(rf"\g<head>{MASK}", text)
+        text = _SECRET_PAIR.sub(rf"\g<head>{MASK}", text)
         return _CARD_LIKE.sub(_mask_card, text)
 
 
