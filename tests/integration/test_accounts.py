@@ -121,6 +121,8 @@ def test_username_in_another_letter_case_is_taken(app, client):
         ("évé", USERNAME_CHARACTERS),
         ("a\nb", USERNAME_CHARACTERS),
         ("ali<ce>", USERNAME_CHARACTERS),
+        ("4111111111111111", "Use at least one letter."),
+        ("123-456.7", "Use at least one letter."),
     ],
 )
 def test_bad_username_is_refused(app, client, username, message):

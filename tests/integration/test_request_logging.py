@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -172,6 +173,9 @@ def test_gunicorn_writes_through_the_same_json_handler(tmp_path):
     server = subprocess.Popen([*bastion, "serve"], env=environ, stderr=log, stdout=log)
     try:
         _wait_for(f"http://127.0.0.1:{port}/login?token=query-secret-value")
+        # gunicorn itself refuses this header and logs it, from the worker, after
+        # the app configured logging a second time there.
+        _send_raw(port, b"Cookie session=raw-cookie-secret-value\r\n")
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -186,8 +190,20 @@ def test_gunicorn_writes_through_the_same_json_handler(tmp_path):
     access = [record for record in records if record["logger"] == "bastion.access"]
     assert access[-1]["path"] == "/login"
     assert [record for record in records if "twice" in record["message"]]
+    [refused] = [r for r in records if "Invalid request" in r["message"]]
+    assert refused["logger"] == "gunicorn.error"
+    assert "raw-cookie-secret-value" not in "\n".join(lines)
     assert "query-secret-value" not in "\n".join(lines)
     assert CANARY_SECRET_KEY not in "\n".join(lines)
+
+
+def _send_raw(port: int, header_line: bytes) -> None:
+    """Send one request with ``header_line`` as it is, and read the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(
+            b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n" + header_line + b"\r\n"
+        )
+        connection.recv(4096)
 
 
 def _env_file_warned_about(folder: Path) -> Path:
@@ -364,3 +380,12 @@ def test_an_odd_method_cannot_hide_the_rest_of_the_line(client, logged):
     assert line.getMessage().startswith("- 405 ")
     assert " user=- path=/login" in line.getMessage()
     assert line.method == 'password="'
+
+
+def test_a_path_with_spaces_cannot_add_fields_to_the_access_line(client, logged):
+    """A decoded path such as "/admin user=1 path=/x" is one quoted value."""
+    client.get("/admin%20user=1%20path=/admin/users")
+
+    [line] = _access(logged)
+    assert line.getMessage().endswith(' user=- path="/admin user=1 path=/admin/users"')
+    assert line.path == "/admin user=1 path=/admin/users"

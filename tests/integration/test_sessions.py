@@ -420,3 +420,22 @@ def test_sign_in_that_raced_a_password_change_is_withdrawn(app, client, monkeypa
     assert response.status_code == 200
     assert "Invalid username or password." in response.text
     assert _session_count(app) == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/account/sessions/99999999999999999999999/end",
+        "/account/sessions/0/end",
+        "/admin/users/99999999999999999999999/end-sessions",
+    ],
+)
+def test_an_id_no_row_can_have_is_not_found(client, path):
+    """An id beyond what the database stores is a 404, not a 500 with a traceback."""
+    register(client, "bigid")
+    login(client, "bigid")
+    token = csrf_token(client, "/account/sessions")
+
+    response = client.post(path, data={"csrf_token": token})
+
+    assert response.status_code == 404

@@ -264,17 +264,30 @@ def test_a_card_with_wide_spaces_is_masked():
 
 
 def test_name_value_pairs_in_json_lists_are_masked():
-    """A list of headers, as (name, value) pairs, keeps no credential in JSON."""
+    """A list of headers, as (name, value) tuples, keeps no credential in JSON; a
+    list of two names is left whole."""
     record = logging.makeLogRecord(
         {
             "msg": "h",
-            "headers": [["Authorization", "Bearer abc.def"], ["Accept", "*/*"]],
+            "headers": [("Authorization", "Bearer abc.def"), ("Accept", "*/*")],
+            "names": ["SECRET_KEY", "DEBUG"],
         }
     )
 
     entry = json.loads(JSONFormatter(Redactor()).format(record))
 
     assert entry["headers"] == [["Authorization", MASK], ["Accept", "*/*"]]
+    assert entry["names"] == ["SECRET_KEY", "DEBUG"]
+
+
+@pytest.mark.parametrize("formatter_class", [UTCFormatter, JSONFormatter])
+def test_a_request_id_of_digits_is_never_masked(formatter_class):
+    """The request id is ours or a trusted proxy's; a Luhn-valid one stays readable."""
+    record = _record("served", request_id="4111111111111111")
+
+    written = formatter_class(Redactor()).format(record)
+
+    assert "4111111111111111" in written
 
 
 @pytest.mark.parametrize(

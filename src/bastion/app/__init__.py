@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, g, request
+from werkzeug.routing import IntegerConverter, Map
 
 from bastion.app import sessions
 from bastion.app.audit import init_audit
@@ -36,6 +37,17 @@ class BastionFlask(Flask):
         )
 
 
+class RowIdConverter(IntegerConverter):
+    """A table row's id in a URL: 1 up to the largest integer the databases store.
+
+    A larger number would reach SQLite as an integer it cannot hold, and fail with a
+    500; out of range, the route does not match and the answer is a 404.
+    """
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=2**63 - 1)
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the application from ``settings``, loading them when none are given."""
     settings = settings or load_settings_and_logging()
@@ -50,6 +62,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         install_engine_hooks(db.engine, settings)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
 
+    # Before the blueprints, whose routes use it.
+    app.url_map.converters["row_id"] = RowIdConverter
     _init_login(app)
     init_sessions(app)
     init_audit(app)

@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import select
 
-from bastion.app.auth.forms import USERNAME_PATTERN
+from bastion.app.auth.forms import NEEDS_A_LETTER, USERNAME_HAS_LETTER, USERNAME_PATTERN
 from bastion.app.extensions import db
 from bastion.app.models import ROLE_ADMIN, USERNAME_MAX_LENGTH, User, username_matches
 from bastion.app.password_policy import password_problem
@@ -52,6 +52,8 @@ def create_or_promote_admin(username: str, password: str) -> str:
         )
         return f"{user.username} is now an admin."
 
+    if not re.match(USERNAME_HAS_LETTER, username):
+        raise AdminAccountError(f"a new username needs a letter: {NEEDS_A_LETTER}")
     problem = password_problem(
         password, username, current_settings().password_min_length
     )

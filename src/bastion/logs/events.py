@@ -9,7 +9,6 @@ recording an event never breaks the request that caused it.
 import hashlib
 import hmac
 import ipaddress
-import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from flask import Flask, current_app, g, has_app_context, has_request_context, r
 from limits import parse
 
 from bastion.logs.catalogue import BY_NAME, DENIED, FAILURE
-from bastion.logs.redaction import masked_for_log
+from bastion.logs.redaction import masked_for_log, quoted
 from bastion.logs.requests import current_request_id, signed_in_user_id
 
 security_logger = logging.getLogger("bastion.security")
@@ -220,19 +219,8 @@ def _message(entry: dict[str, object]) -> str:
     parts = [str(entry["event"])]
     for key in (*_MESSAGE_FIRST, *middle, *_MESSAGE_LAST):
         if entry[key] is not None:
-            parts.append(f"{key}={_quoted(entry[key])}")
+            parts.append(f"{key}={quoted(entry[key])}")
     return " ".join(parts)
-
-
-def _quoted(value: object) -> str:
-    if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"))
-    text = str(value)
-    # Quoted when it could be misread as more than one key=value pair. Control
-    # characters were escaped already (masked_for_log), so only quotes need it here.
-    if not text or any(character in text for character in ' "='):
-        return '"' + text.replace('"', '\\"') + '"'
-    return text
 
 
 def _send_to_sinks(entry: dict[str, object]) -> None:

@@ -1,5 +1,6 @@
 """Make user-supplied text safe to put in a log line."""
 
+import json
 import re
 
 _MAX_LENGTH = 200
@@ -19,6 +20,20 @@ def for_log(value: object) -> str:
         text = text[:_MAX_LENGTH] + "..."
 
     return escape_controls(text.replace("\\", "\\\\"))
+
+
+def quoted(value: object) -> str:
+    """``value`` for a key=value log line: quoted when it could pass for more than one
+    pair, so typed text such as ``/x user=1`` cannot forge a field.
+
+    Control characters must be escaped already (``for_log``); only quotes need it here.
+    """
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    text = str(value)
+    if not text or any(character in text for character in ' "='):
+        return '"' + text.replace('"', '\\"') + '"'
+    return text
 
 
 def escape_controls(text: str) -> str:

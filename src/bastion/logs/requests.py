@@ -13,7 +13,7 @@ import time
 
 from flask import Flask, g, has_request_context, request
 
-from bastion.logs.redaction import masked_for_log
+from bastion.logs.redaction import masked_for_log, quoted
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _OFFERED_ID = "HTTP_X_REQUEST_ID"
@@ -25,6 +25,11 @@ _PLAIN_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 _PLAIN_METHOD = re.compile(r"[A-Z]{3,16}")
 
 access_logger = logging.getLogger("bastion.access")
+
+
+def is_plain_request_id(value: object) -> bool:
+    """Whether ``value`` is a request id as this module accepts or makes them."""
+    return isinstance(value, str) and _PLAIN_ID.fullmatch(value) is not None
 
 
 def current_request_id() -> str | None:
@@ -61,7 +66,7 @@ class _RequestLogMiddleware:
     def __call__(self, environ, start_response):
         environ[_STARTED_KEY] = time.perf_counter()
         offered = environ.get(_OFFERED_ID) if self.trust_request_id else None
-        if offered is not None and _PLAIN_ID.fullmatch(offered):
+        if offered is not None and is_plain_request_id(offered):
             request_id = offered
         else:
             request_id = os.urandom(8).hex()
@@ -113,7 +118,8 @@ def _log_access(environ: dict, status: int) -> None:
             status,
             duration_ms,
             user_id if user_id is not None else "-",
-            path,
+            # Quoted when it has a space, quote or "=", so "/x user=1" stays one value.
+            quoted(path),
         ),
         None,
         extra={

@@ -22,7 +22,7 @@ from bastion.logs.redaction import (
     is_secret_name,
     use_redactor,
 )
-from bastion.logs.requests import RequestIdFilter
+from bastion.logs.requests import RequestIdFilter, is_plain_request_id
 
 LOGGER_NAMES = ("bastion", "alembic", "werkzeug")
 # Attributes every LogRecord has; anything else on a record is an extra field.
@@ -57,19 +57,26 @@ class UTCFormatter(logging.Formatter):
         )
         self.redact = redact or Redactor()
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802
-        # Messages from libraries (Flask's "Exception on <path>") may carry request
-        # text; escaping here keeps one record on one line. Tracebacks keep theirs.
-        record.message = escape_controls(record.message)
-        if not hasattr(record, "request_id"):
-            record.request_id = "-"
-        return super().formatMessage(record)
-
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         return _utc_timestamp(record)
 
     def format(self, record: logging.LogRecord) -> str:
-        return self.redact(super().format(record))
+        # Messages from libraries (Flask's "Exception on <path>") may carry request
+        # text; escaping keeps one record on one line. Tracebacks keep theirs.
+        record.message = self.redact(escape_controls(record.getMessage()))
+        record.asctime = self.formatTime(record)
+        if not hasattr(record, "request_id"):
+            record.request_id = "-"
+        # The message and the traceback are masked, not the prefix: its time, process
+        # and request id are ours, and an id of digits could pass for a card number.
+        lines = [self.formatMessage(record)]
+        if record.exc_info:
+            lines.append(self.formatException(record.exc_info))
+        elif record.exc_text:
+            lines.append(record.exc_text)
+        if record.stack_info:
+            lines.append(self.formatStack(record.stack_info))
+        return "\n".join([lines[0], *(self.redact(text) for text in lines[1:])])
 
 
 class JSONFormatter(logging.Formatter):
@@ -92,9 +99,14 @@ class JSONFormatter(logging.Formatter):
             if key.startswith("_"):
                 continue
             value = attributes[key]
-            entry[key] = (
-                MASK if is_secret_name(key) else _redacted_value(value, self.redact)
-            )
+            if key == "request_id" and is_plain_request_id(value):
+                # Ours or a trusted proxy's, checked already; masking would only hide
+                # the rare id made of digits that passes the card check.
+                entry[key] = value
+            elif is_secret_name(key):
+                entry[key] = MASK
+            else:
+                entry[key] = _redacted_value(value, self.redact)
         if record.exc_info:
             entry["exception"] = self.redact(self.formatException(record.exc_info))
         # json.dumps escapes line breaks and control characters: one record, one line.
@@ -113,8 +125,14 @@ def _redacted_value(value: object, redact: Redactor) -> object:
             str(key): _redacted_item(key, item, redact) for key, item in value.items()
         }
     if isinstance(value, list | tuple):
-        # A (name, value) pair, as in a list of headers or form items.
-        if len(value) == 2 and isinstance(value[0], str) and is_secret_name(value[0]):
+        # A (name, value) tuple, as in a list of headers or form items. Not a list:
+        # ["SECRET_KEY", "DEBUG"] is two names, not a name and its value.
+        if (
+            isinstance(value, tuple)
+            and len(value) == 2
+            and isinstance(value[0], str)
+            and is_secret_name(value[0])
+        ):
             return [value[0], MASK]
         return [_redacted_value(item, redact) for item in value]
     return redact(str(value))
@@ -234,9 +252,14 @@ def records_held(name: str = "bastion") -> Iterator[HeldRecords]:
 
 def _take_root(root: logging.Logger) -> None:
     # A logger that got the handler from an earlier call would write each record
-    # twice once the root has it too.
+    # twice once the root has it too. One that does not pass records up (gunicorn's
+    # error log) keeps it: without it, its records would reach no handler of ours.
     for logger in logging.Logger.manager.loggerDict.values():
-        if isinstance(logger, logging.Logger) and _handler in logger.handlers:
+        if (
+            isinstance(logger, logging.Logger)
+            and _handler in logger.handlers
+            and logger.propagate
+        ):
             logger.removeHandler(_handler)
     root.addHandler(_handler)
 

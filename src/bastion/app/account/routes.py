@@ -83,7 +83,7 @@ def sessions_page():
     )
 
 
-@bp.route("/sessions/<int:session_id>/end", methods=["POST"])
+@bp.route("/sessions/<row_id:session_id>/end", methods=["POST"])
 @login_required
 @reauth_required
 def end_session(session_id: int):

@@ -47,7 +47,7 @@ def users():
     )
 
 
-@bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
+@bp.route("/users/<row_id:user_id>/end-sessions", methods=["POST"])
 @admin_required
 @reauth_required
 def end_user_sessions(user_id: int):

@@ -22,7 +22,9 @@ from bastion.context import current_settings
 __all__ = [
     "PASSWORD_MAX_LENGTH",
     "USERNAME_MIN_LENGTH",
+    "USERNAME_HAS_LETTER",
     "USERNAME_PATTERN",
+    "NEEDS_A_LETTER",
     "LoginForm",
     "RegisterForm",
     "new_password_validator",
@@ -30,6 +32,10 @@ __all__ = [
 
 USERNAME_MIN_LENGTH = 3
 USERNAME_PATTERN = r"[A-Za-z0-9._-]+"
+# New names need a letter: one of digits alone reads as a user id on the audit page,
+# and may pass for a card number, which the logs mask.
+USERNAME_HAS_LETTER = r"[^A-Za-z]*[A-Za-z]"
+NEEDS_A_LETTER = "Use at least one letter."
 
 Validator = Callable[[TextForm, Field], None]
 
@@ -84,6 +90,7 @@ class RegisterForm(TextForm):
                 rf"^{USERNAME_PATTERN}\Z",
                 message="Use only letters, digits, dots, underscores and hyphens.",
             ),
+            Regexp(USERNAME_HAS_LETTER, message=NEEDS_A_LETTER),
         ],
     )
     password = PasswordField(
