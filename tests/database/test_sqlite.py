@@ -4,6 +4,7 @@ import logging
 import secrets
 
 import flask_migrate
+import pytest
 from sqlalchemy import text
 
 from bastion.app.extensions import db
@@ -41,3 +42,24 @@ def test_production_on_sqlite_starts_with_a_warning(make_settings, caplog):
     warning = " ".join(record.getMessage() for record in caplog.records)
     assert "SQLite" in warning
     assert "DATABASE_URL" in warning
+
+
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [
+        ("sqlite:////srv/bastion/prod.db", True),
+        ("SQLite:///relative.db", True),
+        ("postgresql://bastion@db.internal/bastion", False),
+    ],
+)
+def test_production_warns_of_sqlite_named_in_database_url(
+    make_settings, caplog, url, warned
+):
+    """DATABASE_URL=sqlite:///... is SQLite too, and gets the same warning."""
+    with caplog.at_level(logging.WARNING, logger="bastion"):
+        make_settings(
+            APP_ENV="production", SECRET_KEY=secrets.token_hex(32), DATABASE_URL=url
+        )
+
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("running on SQLite (DATABASE_URL)" in m for m in messages) is warned

@@ -263,13 +263,24 @@ def _check_rules(
                 "to, e.g. TRUSTED_HOSTS=example.com,www.example.com.",
             )
         )
-    if profile == "production" and values.get("DATABASE_URL") is None:
+    sqlite_source = _sqlite_source(values)
+    if profile == "production" and sqlite_source is not None:
         logger.warning(
-            "Production is running on SQLite (DATABASE_PATH): one server only, writes "
-            "queue behind each other, and losing that disk loses every account. Set "
-            "DATABASE_URL to a PostgreSQL server for anything beyond a small install."
+            "Production is running on SQLite (%s): one server only, writes queue "
+            "behind each other, and losing that disk loses every account. Set "
+            "DATABASE_URL to a PostgreSQL server for anything beyond a small install.",
+            sqlite_source,
         )
     return problems
+
+
+def _sqlite_source(values: dict[str, object]) -> str | None:
+    """The setting that puts the database on SQLite, or None for a server."""
+    url = values.get("DATABASE_URL")
+    if url is None:
+        return "DATABASE_PATH"
+    text = url.reveal() if isinstance(url, Secret) else str(url)
+    return "DATABASE_URL" if text.lower().startswith("sqlite") else None
 
 
 def _check_strength(
