@@ -309,6 +309,21 @@ def test_prune_without_the_table_says_what_to_do(tmp_path, monkeypatch):
 def test_interrupted_prune_records_what_it_deleted(app, tmp_path, monkeypatch):
     """If the database fails mid-prune, the batches already deleted are recorded and
     the command says so in one line, without a traceback."""
+    failure = OperationalError("DELETE", {}, Exception("database is locked"))
+    _fail_the_second_batch(app, monkeypatch, failure)
+
+    result = run_bastion(tmp_path, monkeypatch, "audit", "prune")
+
+    assert result.exit_code == 1
+    assert "OperationalError after deleting 3 event(s)" in result.output
+    assert "Traceback" not in result.output
+    assert len(_stored_marks(app)) == 4
+    [pruned] = _stored_events(app, "admin.audit_pruned")
+    assert json.loads(pruned.details) == {"count": 3, "retention_days": 90}
+
+
+def _fail_the_second_batch(app, monkeypatch, failure: BaseException) -> None:
+    """Seven events due for pruning in batches of three; the second batch raises."""
     monkeypatch.setattr("bastion.app.audit.PRUNE_BATCH_SIZE", 3)
     old = utc_now() - timedelta(days=100)
     for number in range(7):
@@ -319,19 +334,10 @@ def test_interrupted_prune_records_what_it_deleted(app, tmp_path, monkeypatch):
     def second_batch_fails(statement, *args, **kwargs):
         calls.append(statement)
         if len(calls) == 2:
-            raise OperationalError("DELETE", {}, Exception("database is locked"))
+            raise failure
         return execute(statement, *args, **kwargs)
 
     monkeypatch.setattr(db.session, "execute", second_batch_fails)
-
-    result = run_bastion(tmp_path, monkeypatch, "audit", "prune")
-
-    assert result.exit_code == 1
-    assert "OperationalError after deleting 3 event(s)" in result.output
-    assert "Traceback" not in result.output
-    assert len(_stored_marks(app)) == 4
-    [pruned] = _stored_events(app, "admin.audit_pruned")
-    assert json.loads(pruned.details) == {"count": 3, "retention_days": 90}
 
 
 def _stored_events(app, name: str) -> list[AuditEvent]:
@@ -371,24 +377,11 @@ def test_user_filter_finds_names_that_matched_no_account(app):
 
 def test_an_interrupted_prune_is_recorded_even_on_ctrl_c(app, monkeypatch):
     """Ctrl-C between batches leaves the deleted ones accounted for in the trail."""
-    monkeypatch.setattr("bastion.app.audit.PRUNE_BATCH_SIZE", 3)
-    old = utc_now() - timedelta(days=100)
-    for number in range(7):
-        _store(app, f"mark-old-{number}", time=old)
-    execute = db.session.execute
-    calls = []
+    _fail_the_second_batch(app, monkeypatch, KeyboardInterrupt())
 
-    def interrupted(statement, *args, **kwargs):
-        calls.append(statement)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return execute(statement, *args, **kwargs)
-
-    with app.app_context():
-        monkeypatch.setattr(db.session, "execute", interrupted)
-        with pytest.raises(KeyboardInterrupt):
-            prune(90)
-        monkeypatch.undo()
+    with app.app_context(), pytest.raises(KeyboardInterrupt):
+        prune(90)
+    monkeypatch.undo()
 
     [pruned] = _stored_events(app, "admin.audit_pruned")
     assert json.loads(pruned.details) == {"count": 3, "retention_days": 90}
