@@ -3,6 +3,7 @@
 import logging
 import re
 import secrets
+import shlex
 
 import pytest
 from sqlalchemy import func, select
@@ -205,3 +206,18 @@ def test_accounts_per_address_are_limited(make_app, logged):
     assert statuses == [302, 302, 429]
     [exceeded] = events(logged, "ratelimit.exceeded")
     assert exceeded.scope == "register-ip"
+
+
+def test_a_typed_quote_cannot_close_a_field_early(client, capfd):
+    """Masking the written line again let token="" close the quoted Host early and
+    add outcome=success as a field; each value is masked once, then quoted."""
+    host = 'evil token="" outcome=success user_id=1 x'
+    capfd.readouterr()
+    client.get("/", headers={"Host": host})
+
+    [line] = [line for line in capfd.readouterr().err.splitlines() if "host." in line]
+    fields = shlex.split(line.split(" bastion.security: ", 1)[1])
+    assert [field for field in fields if field.startswith("outcome=")] == [
+        "outcome=denied"
+    ]
+    assert f"host={host}" in fields

@@ -3,6 +3,8 @@
 import json
 import logging
 import secrets
+import subprocess
+import sys
 import time
 
 import pytest
@@ -13,9 +15,19 @@ from bastion.logs.setup import JSONFormatter, UTCFormatter
 KEY = secrets.token_hex(32)
 
 
-def _record(message: str, *args, exc_info=None, **extra) -> logging.LogRecord:
+def _record(
+    message: str, *args, exc_info=None, stack_info=None, **extra
+) -> logging.LogRecord:
     record = logging.LogRecord(
-        "bastion.test", logging.WARNING, __file__, 1, message, args, exc_info
+        "bastion.test",
+        logging.WARNING,
+        __file__,
+        1,
+        message,
+        args,
+        exc_info,
+        None,
+        stack_info,
     )
     for name, value in extra.items():
         setattr(record, name, value)
@@ -326,3 +338,84 @@ def test_masking_a_long_crafted_text_takes_linear_time(text):
 def test_ordinary_values_are_kept(text):
     """Lists of names are not (name, value) pairs; times, ids and addresses stay."""
     assert Redactor()(text) == text
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "card 4111\t1111\t1111\t1111",
+        "card 4111\u00a01111\u00a01111\u00a01111",
+        "card 4111\u30001111\u30001111\u30001111",
+        "cfg password:\n    hunter2-1111-leak",
+    ],
+    ids=["tab", "nbsp", "ideographic-space", "value-after-line-break"],
+)
+def test_text_masks_before_it_escapes(message):
+    """Escaping first turned the separators into \\x09 and \\xa0 and hid the card."""
+    written = UTCFormatter(Redactor()).format(_record(message))
+
+    assert "1111" not in written
+    assert "\n" not in written
+
+
+def test_json_masks_keys_too():
+    """A dict key can hold a secret: a URL with a password, or the key itself."""
+    record = logging.makeLogRecord(
+        {"msg": "m", "hosts": {"postgresql://u:KeyPw10x@db/d": 1, KEY: 2}}
+    )
+
+    written = JSONFormatter(Redactor([KEY])).format(record)
+
+    assert "KeyPw10x" not in written
+    assert KEY not in written
+
+
+def test_json_survives_self_reference_nan_and_line_separators():
+    """An extra that refers to itself is cut, not a RecursionError out of the log
+    call; NaN becomes text; U+2028 is escaped, so the record stays one line."""
+    looped: list = []
+    looped.append(looped)
+    record = logging.makeLogRecord(
+        {"msg": "a\u2028b\u0085c", "looped": looped, "ratio": float("nan")}
+    )
+
+    line = JSONFormatter(Redactor()).format(record)
+
+    assert len(line.splitlines()) == 1
+    entry = json.loads(line, parse_constant=_refuse_constant)
+    assert entry["message"] == "a\u2028b\u0085c"
+    assert entry["ratio"] == "nan"
+    assert "[nested too deep]" in json.dumps(entry["looped"])
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def test_json_keeps_the_stack_and_a_cached_traceback_masked():
+    """stack_info and an exc_text cached by another handler are written, masked."""
+    record = _record(f"see {KEY}", stack_info=f"Stack (most recent call last): {KEY}")
+    record.exc_text = f"Traceback: RuntimeError({KEY})"
+
+    entry = json.loads(JSONFormatter(Redactor([KEY])).format(record))
+
+    assert entry["stack"].startswith("Stack") and KEY not in entry["stack"]
+    assert entry["exception"].startswith("Traceback") and KEY not in entry["exception"]
+
+
+def test_a_record_that_fails_to_format_is_reported_without_its_arguments():
+    """logging's own error report prints the message and arguments as they are; ours
+    names the record's place only. Run in a fresh process: pytest's own handlers
+    would report the failure their way."""
+    code = (
+        "import logging; from bastion.logs.setup import configure_logging; "
+        "configure_logging('INFO', 'json'); "
+        "logging.getLogger('bastion.test').info('password=%s %s', 'hunter2-leak-77')"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+
+    assert "hunter2-leak-77" not in result.stderr
+    assert "--- Logging error: TypeError in a record of bastion.test" in result.stderr

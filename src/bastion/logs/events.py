@@ -17,7 +17,7 @@ from flask import Flask, current_app, g, has_app_context, has_request_context, r
 from limits import parse
 
 from bastion.logs.catalogue import BY_NAME, DENIED, FAILURE
-from bastion.logs.redaction import masked_for_log, quoted
+from bastion.logs.redaction import ALREADY_MASKED, masked_for_log, quoted
 from bastion.logs.requests import current_request_id, signed_in_user_id
 
 security_logger = logging.getLogger("bastion.security")
@@ -104,11 +104,11 @@ def record_event(
     entry = _describe(name, event.outcome, user_id, username, fields)
     if unknown_username is not None:
         entry["username"] = unknown_name_pseudonym(unknown_username)
-    security_logger.log(
-        event.level,
-        _message(entry),
-        extra={key: value for key, value in entry.items() if key != "time"},
-    )
+    extra = {key: value for key, value in entry.items() if key != "time"}
+    # Every value was masked as it went in; masking the built line again could cut
+    # into a quoted value and let typed text pass for a field of its own.
+    extra[ALREADY_MASKED] = True
+    security_logger.log(event.level, _message(entry), extra=extra)
     if (
         event.audited
         and has_app_context()
@@ -166,8 +166,19 @@ def _describe(
         entry["user_agent"] = masked_for_log(request.user_agent.string)
         entry["request_id"] = current_request_id()
     for key, value in fields.items():
-        entry[key] = masked_for_log(value) if isinstance(value, str) else value
+        entry[key] = _masked(value)
     return entry
+
+
+def _masked(value: object) -> object:
+    """``value`` with every string in it masked, escaped and cut."""
+    if isinstance(value, str):
+        return masked_for_log(value)
+    if isinstance(value, dict):
+        return {masked_for_log(key): _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    return value
 
 
 def _signed_in_username() -> str | None:

@@ -57,6 +57,9 @@ def _escape(character: str) -> str:
 
 
 MASK = "[REDACTED]"
+# Set on a record whose message was built from values masked one by one, so the
+# formatter does not mask it again (records of bastion.security and bastion.access).
+ALREADY_MASKED = "_bastion_already_masked"
 # A scheme starts where no scheme character precedes it: trying every position of a
 # long word as a scheme's start made this quadratic (seconds for 16 kB of letters).
 _URL_PASSWORD = re.compile(

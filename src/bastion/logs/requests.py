@@ -13,7 +13,7 @@ import time
 
 from flask import Flask, g, has_request_context, request
 
-from bastion.logs.redaction import masked_for_log, quoted
+from bastion.logs.redaction import ALREADY_MASKED, masked_for_log, quoted
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _OFFERED_ID = "HTTP_X_REQUEST_ID"
@@ -129,6 +129,8 @@ def _log_access(environ: dict, status: int) -> None:
             "duration_ms": duration_ms,
             "user_id": user_id,
             "request_id": request_id,
+            # Its client-given parts are masked already, and then quoted.
+            ALREADY_MASKED: True,
         },
     )
     access_logger.handle(record)

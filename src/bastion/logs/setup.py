@@ -9,6 +9,7 @@ fields or a traceback is masked before it is written.
 
 import json
 import logging
+import math
 import re
 import sys
 import time
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from bastion.logs.redaction import (
+    ALREADY_MASKED,
     MASK,
     Redactor,
     escape_controls,
@@ -61,9 +63,11 @@ class UTCFormatter(logging.Formatter):
         return _utc_timestamp(record)
 
     def format(self, record: logging.LogRecord) -> str:
-        # Messages from libraries (Flask's "Exception on <path>") may carry request
-        # text; escaping keeps one record on one line. Tracebacks keep theirs.
-        record.message = self.redact(escape_controls(record.getMessage()))
+        # Masked before escaping: escaping turns a card's tab into \x09 and the line
+        # break after "password:" into \x0a, and the patterns would no longer match.
+        # Escaping keeps library messages that carry request text (Flask's "Exception
+        # on <path>") on one line; tracebacks keep their lines.
+        record.message = escape_controls(_masked_message(record, self.redact))
         record.asctime = self.formatTime(record)
         if not hasattr(record, "request_id"):
             record.request_id = "-"
@@ -79,6 +83,15 @@ class UTCFormatter(logging.Formatter):
         return "\n".join([lines[0], *(self.redact(text) for text in lines[1:])])
 
 
+def _masked_message(record: logging.LogRecord, redact: Redactor) -> str:
+    message = record.getMessage()
+    # Security events and access lines are built from values masked one by one and
+    # then quoted; masking the whole line again could cut into a quoted value.
+    if getattr(record, ALREADY_MASKED, False):
+        return message
+    return redact(message)
+
+
 class JSONFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, process, message, extras."""
 
@@ -92,7 +105,7 @@ class JSONFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "process": record.process,
-            "message": self.redact(record.getMessage()),
+            "message": _masked_message(record, self.redact),
         }
         attributes = vars(record)
         for key in sorted(attributes.keys() - _STANDARD_ATTRIBUTES):
@@ -109,20 +122,40 @@ class JSONFormatter(logging.Formatter):
                 entry[key] = _redacted_value(value, self.redact)
         if record.exc_info:
             entry["exception"] = self.redact(self.formatException(record.exc_info))
+        elif record.exc_text:
+            entry["exception"] = self.redact(record.exc_text)
+        if record.stack_info:
+            entry["stack"] = self.redact(self.formatStack(record.stack_info))
         # json.dumps escapes line breaks and control characters: one record, one line.
-        return json.dumps(entry, ensure_ascii=False)
+        line = json.dumps(entry, ensure_ascii=False)
+        # Except the three that JSON allows raw but str.splitlines() and some
+        # shippers take for line breaks.
+        return line if line.isascii() else line.translate(_LINE_BREAKS_ESCAPED)
 
 
-def _redacted_value(value: object, redact: Redactor) -> object:
+_LINE_BREAKS_ESCAPED = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+# Deeper than this, an extra field is cut: a structure that refers to itself would
+# otherwise raise RecursionError out of the logging call.
+_DEEPEST_EXTRA = 20
+
+
+def _redacted_value(value: object, redact: Redactor, depth: int = 0) -> object:
     if type(value) is str:
         return redact(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        # NaN and Infinity are not JSON; strict parsers would refuse the line.
+        return str(value)
     # Numbers, booleans and None stay JSON values, so a shipper can compare them.
     if value is None or isinstance(value, bool | int | float):
         return value
+    if depth >= _DEEPEST_EXTRA and isinstance(value, dict | list | tuple):
+        return "[nested too deep]"
     if isinstance(value, dict):
-        # A form or a set of headers passed whole: its secret-named keys mask too.
+        # A form or a set of headers passed whole: its secret-named keys mask too,
+        # and a key may hold a secret itself.
         return {
-            str(key): _redacted_item(key, item, redact) for key, item in value.items()
+            redact(str(key)): _redacted_item(key, item, redact, depth + 1)
+            for key, item in value.items()
         }
     if isinstance(value, list | tuple):
         # A (name, value) tuple, as in a list of headers or form items. Not a list:
@@ -134,16 +167,31 @@ def _redacted_value(value: object, redact: Redactor) -> object:
             and is_secret_name(value[0])
         ):
             return [value[0], MASK]
-        return [_redacted_value(item, redact) for item in value]
+        return [_redacted_value(item, redact, depth + 1) for item in value]
     return redact(str(value))
 
 
-def _redacted_item(key: object, item: object, redact: Redactor) -> object:
-    return MASK if is_secret_name(str(key)) else _redacted_value(item, redact)
+def _redacted_item(key: object, item: object, redact: Redactor, depth: int) -> object:
+    return MASK if is_secret_name(str(key)) else _redacted_value(item, redact, depth)
 
 
 class _StderrHandler(logging.StreamHandler):
     """Write to whatever ``sys.stderr`` is now, so output swapped by a test is seen."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802
+        """Report a record that could not be written, without its contents.
+
+        logging's own report prints the message and its arguments as they are:
+        ``log.info("password=%s %s", typed)`` would show the password unmasked.
+        """
+        if not logging.raiseExceptions:
+            return
+        error = sys.exc_info()[1]
+        sys.stderr.write(
+            f"--- Logging error: {type(error).__name__} in a record of {record.name} "
+            f"({record.pathname}:{record.lineno}); its message and arguments are not "
+            "shown, as they may hold secrets.\n"
+        )
 
     @property
     def stream(self):  # type: ignore[override]
