@@ -221,3 +221,29 @@ def test_a_typed_quote_cannot_close_a_field_early(client, capfd):
         "outcome=denied"
     ]
     assert f"host={host}" in fields
+
+
+class _Talkative:
+    """An object whose text holds secrets, as a caller might pass by mistake."""
+
+    def __str__(self) -> str:
+        return "password=hunter2-obj card 4111111111111111"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [_Talkative(), b"password=hunter2-obj", 4111111111111111, {"k": _Talkative()}],
+    ids=["object", "bytes", "card-as-int", "nested-object"],
+)
+def test_fields_of_any_type_are_masked(app, logged, capfd, value):
+    """Not only strings: an object, bytes or a card-length integer is masked too."""
+    capfd.readouterr()
+    with app.test_request_context("/admin", environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        record_event("access.denied", path=value)
+
+    written = capfd.readouterr().err + logged.text
+    assert "hunter2-obj" not in written
+    assert "4111111111111111" not in written
+    [row] = _stored(app, "access.denied")
+    assert "hunter2-obj" not in row.details
+    assert "4111111111111111" not in row.details

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from bastion.logs.redaction import MASK, Redactor, for_log
+from bastion.logs import redaction
+from bastion.logs.redaction import MASK, Redactor, for_log, masked_for_log, quoted
 from bastion.logs.setup import JSONFormatter, UTCFormatter
 
 KEY = secrets.token_hex(32)
@@ -419,3 +420,28 @@ def test_a_record_that_fails_to_format_is_reported_without_its_arguments():
 
     assert "hunter2-leak-77" not in result.stderr
     assert "--- Logging error: TypeError in a record of bastion.test" in result.stderr
+
+
+def test_a_secret_behind_text_that_masks_shorter_is_still_masked(monkeypatch):
+    """Masking only the first 400 characters let a key cut at the 400th, and so not
+    found, slide into the kept 200 once the text before it shrank to [REDACTED]."""
+    monkeypatch.setattr(redaction, "_current", Redactor([KEY]))
+    typed = "password=" + "a" * (400 - 10 - len(KEY) // 2) + " " + KEY
+
+    written = masked_for_log(typed)
+
+    assert KEY[:16] not in written
+    assert written.startswith("password=[REDACTED] ")
+
+
+def test_a_value_too_long_to_check_is_left_out():
+    """Beyond 4096 characters a value is not searched, so it is not written either."""
+    assert masked_for_log("a" * 5000) == (
+        "[5000 characters, too long to check for secrets; left out]"
+    )
+
+
+@pytest.mark.parametrize("value", ["x' y", "a\\b", 'say "hi"', "k=v", ""])
+def test_values_a_parser_could_split_are_quoted(value):
+    """Spaces, either quote, backslashes and = make a value quoted."""
+    assert quoted(value).startswith('"')

@@ -41,6 +41,8 @@ STORED_PER_ADDRESS = parse("30 per minute")
 # Where bastion.security.ratelimit keeps its limiter; named here, not imported, as
 # that module records events through this one.
 _RATE_LIMITER = "bastion.ratelimit"
+# Integers from here up have 13 digits, the fewest a card number has.
+_SHORTEST_CARD = 10**12
 
 
 class _EventSettings:
@@ -149,7 +151,7 @@ def _describe(
         "event": name,
         "outcome": outcome,
         "time": datetime.now(UTC),
-        "user_id": user_id,
+        "user_id": _masked(user_id),
         "username": None if username is None else logged_username(username),
         "ip": None,
         "user_agent": None,
@@ -171,14 +173,21 @@ def _describe(
 
 
 def _masked(value: object) -> object:
-    """``value`` with every string in it masked, escaped and cut."""
-    if isinstance(value, str):
-        return masked_for_log(value)
+    """``value`` with every string in it masked, escaped and cut.
+
+    Numbers, booleans and None stay as they are, so JSON keeps their type, except an
+    integer long enough to be a card number. Anything else is logged as its masked
+    text: an object's str() can hold anything.
+    """
     if isinstance(value, dict):
         return {masked_for_log(key): _masked(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_masked(item) for item in value]
-    return value
+    if value is None or isinstance(value, bool | float):
+        return value
+    if isinstance(value, int) and abs(value) < _SHORTEST_CARD:
+        return value
+    return masked_for_log(value)
 
 
 def _signed_in_username() -> str | None:

@@ -31,7 +31,8 @@ def quoted(value: object) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, separators=(",", ":"))
     text = str(value)
-    if not text or any(character in text for character in ' "='):
+    # Quotes of both kinds and backslashes too: a parser may read 'x y' as one value.
+    if not text or any(character in text for character in " \"'=\\"):
         return '"' + text.replace('"', '\\"') + '"'
     return text
 
@@ -172,17 +173,21 @@ def redact(text: str) -> str:
     return _current(text)
 
 
-# Masking takes time in proportion to the text, and a log keeps only _MAX_LENGTH
-# characters of a value, so no more than twice that is searched. A secret starting
-# inside the kept part is far shorter than the rest, so it is still found whole.
-_LONGEST_SEARCHED = 2 * _MAX_LENGTH
+# Masking must see a value whole: masking only its start let a secret cut at the
+# end of that start, and so left unmasked, move into the kept part when text before
+# it was masked to something shorter. A value longer than this (beyond what HTTP
+# lets a request line or a path be) is not searched, costing time, but left out.
+_LONGEST_SEARCHED = 4096
 
 
 def masked_for_log(value: object) -> str:
     """``value`` as a log may show it: masked first, so a secret is found whole before
     escaping changes its characters or the cut leaves part of it; then escaped and cut.
     """
-    return for_log(redact(str(value)[:_LONGEST_SEARCHED]))
+    text = str(value)
+    if len(text) > _LONGEST_SEARCHED:
+        return f"[{len(text)} characters, too long to check for secrets; left out]"
+    return for_log(redact(text))
 
 
 def _mask_card(match: re.Match) -> str:
