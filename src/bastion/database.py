@@ -82,6 +82,9 @@ def _configure_postgresql(cursor, settings: Settings) -> None:
     timeout = int(settings.db_statement_timeout_ms)
     cursor.execute(f"SET statement_timeout = {timeout}")
     cursor.execute(f"SET application_name = 'bastion:{os.getpid()}'")
+    # Times come back in the session's zone, often the server's local one; the app
+    # shows and compares UTC (the audit page's filters are UTC times without a zone).
+    cursor.execute("SET TIME ZONE 'UTC'")
     cursor.connection.commit()
 
 

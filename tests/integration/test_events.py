@@ -321,7 +321,13 @@ def test_session_expiry_is_recorded(app, client, logged):
 
     assert response.status_code == 302
     _recorded_once(
-        logged, app, "session.expired", response, user_id=1, session_id=session_id
+        logged,
+        app,
+        "session.expired",
+        response,
+        user_id=1,
+        username="alice",
+        session_id=session_id,
     )
 
 
@@ -539,7 +545,8 @@ def test_form_without_csrf_token_is_recorded(app, client, logged):
 
 
 def test_forged_form_aimed_at_a_signed_in_user_names_them(app, client, logged):
-    """A CSRF failure on a signed-in user's session is recorded with their id."""
+    """A CSRF failure on a signed-in user's session is recorded with their id and
+    name, in the log and in the table."""
     register(client, "alice")
     login(client, "alice")
     logged.clear()
@@ -548,7 +555,9 @@ def test_forged_form_aimed_at_a_signed_in_user_names_them(app, client, logged):
 
     assert response.status_code == 400
     [failed] = events(logged, "csrf.failed")
-    assert failed.user_id == 1
+    assert (failed.user_id, failed.username) == (1, "alice")
+    [row] = _rows(app, "csrf.failed", response.headers[REQUEST_ID_HEADER])
+    assert (row.user_id, row.username) == (1, "alice")
 
 
 @exercises("access.denied")

@@ -84,7 +84,7 @@ def current() -> UserSession | None:
     return g.get("user_session")
 
 
-def cookie_user_id() -> int | None:
+def cookie_user() -> User | None:
     """The user a valid session cookie names, without loading or touching the session.
 
     For records made before the session is loaded, such as a CSRF failure.
@@ -96,7 +96,7 @@ def cookie_user_id() -> int | None:
     record = _record_for_token(token)
     if record is None or _state(record, utc_now()) != "valid":
         return None
-    return record.user_id
+    return record.user
 
 
 def end_current() -> None:
@@ -274,10 +274,19 @@ def _load_session():
 
         expired = state in ("expired", "rememberable")
         if state == "expired":
-            user_id, session_id = record.user_id, record.id
+            user_id, username, session_id = (
+                record.user_id,
+                record.user.username,
+                record.id,
+            )
             db.session.delete(record)
             if _commit_unless_ended():
-                record_event("session.expired", user_id=user_id, session_id=session_id)
+                record_event(
+                    "session.expired",
+                    user_id=user_id,
+                    username=username,
+                    session_id=session_id,
+                )
         session.clear()
         logout_user()
     elif "_user_id" in session:

@@ -2,6 +2,7 @@
 
 import ipaddress
 import re
+from datetime import UTC
 
 from flask import render_template, request
 from sqlalchemy import Select, func, or_, select
@@ -11,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from bastion.app.admin import admin_required, bp
+from bastion.app.auth.forms import USERNAME_PATTERN
 from bastion.app.extensions import db
 from bastion.app.models import AuditEvent, User, username_matches
 from bastion.logs.catalogue import BY_NAME, EVENTS
@@ -24,6 +26,8 @@ PAGE_SIZE = 50
 # Offset paging reads every skipped row; past this, narrow the filters instead.
 LAST_PAGE = 2000
 _USER_ID = re.compile(r"[0-9]{1,18}")
+# user_id columns are 32-bit integers.
+LARGEST_USER_ID = 2**31 - 1
 _FILTERS = ("event", "user", "ip", "since", "until")
 _TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -124,10 +128,16 @@ def _filtered(form: AuditFilterForm) -> Select:
     if form.ip.data:
         # Stored in canonical form, so 2001:DB8:0::1 finds 2001:db8::1.
         query = query.where(AuditEvent.ip_address == canonical_address(form.ip.data))
+    # The form's times are UTC, as the page says; given a zone, no database reads
+    # them in its own.
     if form.since.data:
-        query = query.where(AuditEvent.created_at >= form.since.data)
+        query = query.where(
+            AuditEvent.created_at >= form.since.data.replace(tzinfo=UTC)
+        )
     if form.until.data:
-        query = query.where(AuditEvent.created_at <= form.until.data)
+        query = query.where(
+            AuditEvent.created_at <= form.until.data.replace(tzinfo=UTC)
+        )
     return query
 
 
@@ -140,8 +150,11 @@ def _user_condition(text: str):
         AuditEvent.username == unknown_name_pseudonym(text),
     ]
     if _USER_ID.fullmatch(text):
-        conditions.append(AuditEvent.user_id == int(text))
-    elif text.isascii():
+        # Beyond the id column's range no row can match; PostgreSQL would refuse it.
+        if int(text) <= LARGEST_USER_ID:
+            conditions.append(AuditEvent.user_id == int(text))
+    elif re.fullmatch(USERNAME_PATTERN, text):
+        # Only a name an account could have is looked up: PostgreSQL refuses a NUL.
         found = db.session.scalar(select(User.id).where(username_matches(text)))
         if found is not None:
             conditions.append(AuditEvent.user_id == found)

@@ -42,8 +42,12 @@ def _csrf_failed(error: CSRFError):
     # A rejected form is the client's problem, not a server fault.
     # The CSRF check runs before the session is loaded; look up whose cookie it is,
     # since a forged form aimed at a signed-in user is the case worth knowing.
+    user = sessions.cookie_user()
     record_event(
-        "csrf.failed", user_id=sessions.cookie_user_id(), reason=error.description
+        "csrf.failed",
+        user_id=user.id if user else None,
+        username=user.username if user else None,
+        reason=error.description,
     )
     return _page("errors/csrf.html", 400, title="Form expired", message=CSRF_EXPIRED)
 
