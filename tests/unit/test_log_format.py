@@ -10,8 +10,8 @@ import time
 import pytest
 
 from bastion.logs import redaction
+from bastion.logs.formats import JSONFormatter, UTCFormatter
 from bastion.logs.redaction import MASK, Redactor, for_log, masked_for_log, quoted
-from bastion.logs.setup import JSONFormatter, UTCFormatter
 
 KEY = secrets.token_hex(32)
 
@@ -141,7 +141,7 @@ def test_app_logs_never_show_its_own_secret_key(make_app, capfd):
 
 def test_timestamps_are_right_across_seconds():
     """The per-second cache never gives one second's text to another."""
-    from bastion.logs.setup import _utc_timestamp
+    from bastion.logs.formats import _utc_timestamp
 
     stamps = []
     for created in (0.5, 0.75, 1.25, 86_400.0, 0.5):
