@@ -16,7 +16,7 @@ from bastion.app.audit import prune, store
 from bastion.app.extensions import db
 from bastion.app.models import AuditEvent, User, utc_now
 from bastion.logs.catalogue import BY_NAME
-from bastion.logs.events import record_event
+from bastion.logs.events import logged_username, record_event
 from bastion.logs.requests import REQUEST_ID_HEADER
 from tests.helpers import csrf_token, events, login, register, run_bastion
 
@@ -134,8 +134,8 @@ def test_filter_by_user_id_or_name_in_any_case(app):
     assert _marks(admin, "?user=%20carol%20") == ["mark-carol"]
 
 
-def test_filter_by_account_name_shows_its_lock_out(make_app):
-    """Filtering by an account's name shows the sign-ins refused as locked."""
+def test_filter_by_account_name_or_id_shows_its_lock_out(make_app):
+    """Filtering by an account's name or id shows the sign-ins refused as locked."""
     app = make_app(RATELIMIT_SIGN_IN_PER_ACCOUNT="2 per minute")
     admin = _admin(app)
     guesser = app.test_client()
@@ -145,10 +145,12 @@ def test_filter_by_account_name_shows_its_lock_out(make_app):
     statuses = [guesser.post("/login", data=guess).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
 
-    page = admin.get("/admin/audit?user=Carol&event=auth.login.failed").text
+    carol = _user_id(app, "Carol")
 
-    assert page.count("wrong_password") == 2
-    assert page.count("locked") == 1
+    for user in ("Carol", str(carol)):
+        page = admin.get(f"/admin/audit?user={user}&event=auth.login.failed").text
+        assert page.count("wrong_password") == 2
+        assert page.count("locked") == 1
 
 
 def test_filter_by_ip(app):
@@ -362,6 +364,40 @@ def test_an_end_before_the_start_is_refused(app):
 
     assert response.status_code == 400
     assert "Choose an end after the start." in response.text
+
+
+def test_user_filter_finds_a_pseudonym_as_the_page_shows_it(make_app):
+    """With LOG_PSEUDONYMIZE the page shows hashes; pasting one back finds its rows."""
+    app = make_app(LOG_PSEUDONYMIZE="true")
+    admin = _admin(app)
+    register(app.test_client(), "Carol")
+    with app.app_context():
+        shown = logged_username("Carol")
+    _store(app, "mark-carol", username=shown)
+
+    assert _marks(admin, f"?user={shown}") == ["mark-carol"]
+    assert _marks(admin, "?user=carol") == ["mark-carol"]
+
+
+def test_time_filter_to_the_minute_keeps_the_whole_minute(app):
+    """Until 10:00 keeps an event at 10:00:30; until 10:00:00 does not."""
+    admin = _admin(app)
+    _store(app, "mark-late", time=datetime(2025, 3, 1, 10, 0, 30, tzinfo=UTC))
+
+    assert _marks(admin, "?since=2025-03-01T10:00&until=2025-03-01T10:00") == [
+        "mark-late"
+    ]
+    assert _marks(admin, "?until=2025-03-01T10:00:00") == []
+    assert _marks(admin, "?until=2025-03-01T10:00:30") == ["mark-late"]
+
+
+def test_a_page_that_is_no_number_gets_one_error(app):
+    """page=abc says it is not a number, and not also that it is out of range."""
+    response = _admin(app).get("/admin/audit?page=abc")
+
+    assert response.status_code == 400
+    assert "Not a valid integer value." in response.text
+    assert "Pages run from" not in response.text
 
 
 def test_user_filter_finds_names_that_matched_no_account(app):

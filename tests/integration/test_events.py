@@ -251,15 +251,39 @@ def test_sign_in_to_a_locked_account_is_recorded(make_app, logged):
     response = client.post("/login", data=guess)
 
     assert response.status_code == 429
-    # The limit is counted before any lookup: nobody knows whether the name is an
-    # account's, so only its keyed hash is written.
+    # The account is named, so its timeline by user id shows the lock-out too.
+    _recorded_once(
+        logged,
+        app,
+        "auth.login.failed",
+        response,
+        user_id=1,
+        username="alice",
+        reason="locked",
+    )
+
+
+@exercises("auth.login.failed")
+def test_a_locked_name_that_is_no_account_is_written_as_its_hash(make_app, logged):
+    """Past the per-account limit, a name that matches no account stays a hash."""
+    app = make_app(RATELIMIT_SIGN_IN_PER_ACCOUNT="1 per minute")
+    client = app.test_client()
+    token = csrf_token(client, "/login")
+    guess = {"csrf_token": token, "username": "Nobody", "password": WRONG_PASSWORD}
+    assert client.post("/login", data=guess).status_code == 200
+    logged.clear()
+
+    response = client.post("/login", data=guess)
+
+    assert response.status_code == 429
+    # The limit's key is the name in lower case; the hash ignores case anyway.
     _recorded_once(
         logged,
         app,
         "auth.login.failed",
         response,
         user_id=None,
-        username=_hashed(app, "alice"),
+        username=_hashed(app, "Nobody"),
         reason="locked",
     )
 

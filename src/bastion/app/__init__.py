@@ -16,6 +16,7 @@ from bastion.app.sessions import init_sessions
 from bastion.config import Settings
 from bastion.database import engine_options, install_engine_hooks, prepare_sqlite_folder
 from bastion.extension import Bastion, load_settings_and_logging
+from bastion.security.ratelimit import set_account_lookup
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +100,11 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from bastion.app import account, admin, auth, health, main
+    from bastion.app.auth.routes import account_named
     from bastion.app.errors import register_error_handlers
+
+    # So a sign-in refused as locked names the account, not only a hash of the name.
+    set_account_lookup(app, account_named)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(main.bp)

@@ -9,6 +9,7 @@ limit is counted only when a view asks, which is on POST.
 import functools
 import logging
 import time
+from collections.abc import Callable
 
 from flask import Flask, current_app, request
 from flask_login import current_user
@@ -24,13 +25,26 @@ from bastion.logs.events import record_event
 logger = logging.getLogger(__name__)
 
 _EXTENSION = "bastion.ratelimit"
+_ACCOUNT_LOOKUP = "bastion.ratelimit.accounts"
 _PREFIX = "bastion"
+
+# Finds the account a typed sign-in name belongs to: its (user id, username), or None.
+AccountLookup = Callable[[str], tuple[int, str] | None]
 
 
 def init_rate_limits(app: Flask, settings: Settings) -> None:
     """Create the counter storage named by RATELIMIT_STORAGE_URL for ``app``."""
     storage = storage_from_string(settings.ratelimit_storage_url.reveal())
     app.extensions[_EXTENSION] = FixedWindowRateLimiter(storage)
+
+
+def set_account_lookup(app: Flask, lookup: AccountLookup) -> None:
+    """Name the account in sign-ins refused as locked, found by ``lookup``.
+
+    The toolkit knows no user model. Without a lookup, a locked sign-in is recorded
+    under the typed name's keyed hash alone, with no user id.
+    """
+    app.extensions[_ACCOUNT_LOOKUP] = lookup
 
 
 def client_address() -> str:
@@ -53,10 +67,23 @@ def enforce(limits_text: str, scope: str, key: str) -> None:
                 "ratelimit.exceeded", scope=scope, limit=str(limit), path=request.path
             )
             if scope == "sign-in-account":
-                # The name may match no account, or be a password typed in the wrong
-                # field: only its keyed hash is written.
-                record_event("auth.login.failed", unknown_username=key, reason="locked")
+                _record_locked_sign_in(key)
             _abort_429(reset_at)
+
+
+def _record_locked_sign_in(typed_name: str) -> None:
+    lookup = current_app.extensions.get(_ACCOUNT_LOOKUP)
+    account = lookup(typed_name) if lookup is not None else None
+    if account is None:
+        # The name may match no account, or be a password typed in the wrong field:
+        # only its keyed hash is written.
+        record_event("auth.login.failed", unknown_username=typed_name, reason="locked")
+        return
+
+    user_id, username = account
+    record_event(
+        "auth.login.failed", user_id=user_id, username=username, reason="locked"
+    )
 
 
 def _abort_429(reset_at: float) -> None:

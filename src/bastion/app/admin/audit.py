@@ -2,14 +2,14 @@
 
 import ipaddress
 import re
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 from flask import render_template, request
 from sqlalchemy import Select, func, or_, select
 from wtforms import Form, IntegerField, SelectField, StringField
 from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
 from bastion.app.admin import admin_required, bp
 from bastion.app.auth.forms import USERNAME_PATTERN
@@ -26,6 +26,8 @@ PAGE_SIZE = 50
 # Offset paging reads every skipped row; past this, narrow the filters instead.
 LAST_PAGE = 2000
 _USER_ID = re.compile(r"[0-9]{1,18}")
+# A pseudonym copied from the page, as bastion.logs.events.pseudonym writes them.
+_PSEUDONYM = re.compile(r"anon:[0-9a-f]{16}")
 # user_id columns are 32-bit integers.
 LARGEST_USER_ID = 2**31 - 1
 _FILTERS = ("event", "user", "ip", "since", "until")
@@ -47,6 +49,12 @@ def _valid_address(form: Form, field: StringField) -> None:
             ipaddress.ip_address(field.data)
         except ValueError:
             raise ValidationError("Enter an IPv4 or IPv6 address.") from None
+
+
+def _page_in_range(form: Form, field: IntegerField) -> None:
+    # Text that is no number already has its own error; this one would only add noise.
+    if field.data is not None and not 1 <= field.data <= LAST_PAGE:
+        raise ValidationError(f"Pages run from 1 to {LAST_PAGE}.")
 
 
 def _not_before_since(form: Form, field: DateTimeLocalField) -> None:
@@ -84,10 +92,7 @@ class AuditFilterForm(Form):
     page = IntegerField(
         "Page",
         default=1,
-        validators=[
-            Optional(),
-            NumberRange(1, LAST_PAGE, f"Pages run from 1 to {LAST_PAGE}."),
-        ],
+        validators=[Optional(), _page_in_range],
     )
 
 
@@ -135,10 +140,19 @@ def _filtered(form: AuditFilterForm) -> Select:
             AuditEvent.created_at >= form.since.data.replace(tzinfo=UTC)
         )
     if form.until.data:
-        query = query.where(
-            AuditEvent.created_at <= form.until.data.replace(tzinfo=UTC)
-        )
+        query = query.where(AuditEvent.created_at < _end_of(form.until))
     return query
+
+
+def _end_of(until: DateTimeLocalField) -> datetime:
+    """The first instant after what ``until`` names, so that all of it is included.
+
+    A time picked to the minute means the whole minute: until 11:41 keeps an event
+    at 11:41:30. With seconds, it means that whole second.
+    """
+    to_the_minute = until.raw_data[0].strip().count(":") == 1
+    step = timedelta(minutes=1) if to_the_minute else timedelta(seconds=1)
+    return until.data.replace(tzinfo=UTC) + step
 
 
 def _user_condition(text: str):
@@ -149,6 +163,10 @@ def _user_condition(text: str):
         func.lower(AuditEvent.username) == logged_username(text).lower(),
         AuditEvent.username == unknown_name_pseudonym(text),
     ]
+    if _PSEUDONYM.fullmatch(text):
+        # With LOG_PSEUDONYMIZE the page shows only hashes; hashing one again finds
+        # nothing, so a hash is also looked for as it is.
+        conditions.append(AuditEvent.username == text)
     if _USER_ID.fullmatch(text):
         # Beyond the id column's range no row can match; PostgreSQL would refuse it.
         if int(text) <= LARGEST_USER_ID:

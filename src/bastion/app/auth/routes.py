@@ -127,6 +127,12 @@ def _find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(username_matches(username)))
 
 
+def account_named(typed: str) -> tuple[int, str] | None:
+    """The id and username of the account ``typed`` names, for the sign-in limits."""
+    user = _find_user(typed)
+    return None if user is None else (user.id, user.username)
+
+
 def _password_matches(user: User | None, password: str) -> bool:
     if len(password) > _LONGEST_POSSIBLE_PASSWORD:
         # No stored password is this long; refuse before spending a hash on it.
