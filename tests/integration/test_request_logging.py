@@ -100,6 +100,22 @@ def test_access_line_has_method_path_status_duration_and_user(client, logged):
     assert line.getMessage().endswith(" user=1 path=/account")
 
 
+def test_a_refused_form_names_the_signed_in_user_in_line_and_page(client, logged):
+    """A CSRF failure is answered before the session loads, yet names who it was."""
+    register(client, "alice")
+    login(client, "alice")
+    logged.clear()
+
+    response = client.post("/logout")
+
+    assert response.status_code == 400
+    [line] = _access(logged)
+    assert (line.status, line.user_id) == (400, 1)
+    # The menu is the signed-in one: no invitation to sign in again.
+    assert "Sign out" in response.text
+    assert 'href="/login"' not in response.text
+
+
 def test_access_line_of_an_anonymous_request_has_no_user(client, logged):
     """Before sign-in the access line says user=-."""
     client.get("/no/such/page")

@@ -195,7 +195,7 @@ def test_json_extra_fields_named_as_secrets_are_masked():
 
 def test_a_path_ending_in_a_secret_name_is_not_a_secret():
     """instance/secret_key":["SECRET_KEY"] is a file path and a list of names."""
-    text = 'sources={"generated, stored in /srv/instance/secret_key":["SECRET_KEY"]}'
+    text = 'sources={"development key file /srv/instance/secret_key":["SECRET_KEY"]}'
 
     assert Redactor()(text) == text
 

@@ -622,6 +622,10 @@ def test_development_key_is_reused_across_restarts(tmp_path):
 
     assert first.secret_key() == second.secret_key()
     assert [path.name for path in (tmp_path / "instance").iterdir()] == ["secret_key"]
+    # Both name the file, and neither claims to have just generated the key.
+    key_file = (tmp_path / "instance" / "secret_key").resolve()
+    expected = f"development key file {key_file}"
+    assert first.origin("SECRET_KEY") == second.origin("SECRET_KEY") == expected
 
 
 def test_development_key_is_not_stored_when_a_key_is_set(tmp_path):

@@ -85,9 +85,11 @@ def current() -> UserSession | None:
 
 
 def cookie_user() -> User | None:
-    """The user a valid session cookie names, without loading or touching the session.
+    """The user a valid session cookie names, shown as signed in on this response.
 
-    For records made before the session is loaded, such as a CSRF failure.
+    For answers given before the session is loaded, such as a CSRF failure: the
+    event, the page's menu and the access line then name who it was. The session is
+    not touched and nothing is written.
     """
     token = session.get(SESSION_ID_KEY)
     if not isinstance(token, str):
@@ -96,6 +98,7 @@ def cookie_user() -> User | None:
     record = _record_for_token(token)
     if record is None or _state(record, utc_now()) != "valid":
         return None
+    _set_request_user(record.user)
     return record.user
 
 

@@ -344,5 +344,6 @@ def _supply_missing_key(
     except ValueError as error:
         return [Problem("SECRET_KEY", "development key", str(error))]
 
-    origins["SECRET_KEY"] = f"generated, stored in {instance_path / 'secret_key'}"
+    # Made by the first start, read from the file by every later one.
+    origins["SECRET_KEY"] = f"development key file {instance_path / 'secret_key'}"
     return []

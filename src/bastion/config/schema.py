@@ -218,8 +218,8 @@ SETTINGS: tuple[Setting, ...] = (
         "LOG_PSEUDONYMIZE",
         parsers.parse_bool,
         False,
-        "Replace usernames in logs with a keyed hash (stable until SECRET_KEY "
-        "changes); the audit table keeps user ids.",
+        "Write usernames as a keyed hash, in the logs and the audit table alike "
+        "(stable until SECRET_KEY changes); user ids are kept, so a timeline joins up.",
     ),
     Setting(
         "AUDIT_RETENTION_DAYS",
