@@ -142,6 +142,37 @@ def test_the_cap_is_per_address(app, logged):
     assert addresses == {"127.0.0.1", "198.51.100.7"}
 
 
+def test_ipv6_addresses_of_one_network_share_the_cap(app, logged):
+    """Addresses of one /64, which one client can hold, count as one sender."""
+    client = app.test_client()
+    for host in range(STORED_PER_ADDRESS.amount + 5):
+        client.post("/login", environ_overrides={"REMOTE_ADDR": f"2001:db8::{host:x}"})
+
+    app.test_client().post("/login", environ_overrides={"REMOTE_ADDR": "2001:db8:1::1"})
+
+    stored = [row.ip_address for row in _stored(app, "csrf.failed")]
+    assert len(stored) == STORED_PER_ADDRESS.amount + 1
+    assert stored[-1] == "2001:db8:1::1"
+    assert len(events(logged, "csrf.failed")) == STORED_PER_ADDRESS.amount + 6
+
+
+def test_failed_password_re_entries_are_all_stored(make_app):
+    """Wrong passwords at re-entry are bounded by their own limit, so never capped."""
+    app = make_app(RATELIMIT_PASSWORD_CHECKS="1000 per minute")
+    client = app.test_client()
+    register(client, "alice")
+    login(client, "alice")
+    token = csrf_token(client, "/account/reauth")
+    attempts = STORED_PER_ADDRESS.amount + 3
+
+    for _ in range(attempts):
+        client.post(
+            "/account/reauth", data={"csrf_token": token, "password": "wrong guess"}
+        )
+
+    assert len(_stored(app, "auth.reauth.failed")) == attempts
+
+
 def test_successful_events_are_never_capped(make_app):
     """Only denied and failed events are capped; sign-ins are always stored."""
     app = make_app(

@@ -21,6 +21,7 @@ from bastion.logs.events import record_event, unknown_name_pseudonym
 from bastion.logs.requests import REQUEST_ID_HEADER
 from tests.helpers import (
     PASSWORD,
+    copy_cookies,
     csrf_token,
     events,
     login,
@@ -352,6 +353,65 @@ def test_session_expiry_is_recorded(app, client, logged):
         user_id=1,
         username="alice",
         session_id=session_id,
+    )
+
+
+@exercises("session.expired")
+def test_remember_me_past_its_time_is_recorded_as_expired(app, client, logged):
+    """A remember-me cookie whose time is over ends its row, and that is recorded."""
+    register(client, "alice")
+    login(client, "alice", remember=True)
+    [session_id] = _session_ids(app)
+    # After a browser restart: the remember-me cookie alone.
+    restarted = app.test_client()
+    copy_cookies(client, restarted, "remember")
+    with app.app_context():
+        past = utc_now() - timedelta(minutes=1)
+        db.session.execute(
+            update(UserSession).values(expires_at=past, remember_until=past)
+        )
+        db.session.commit()
+    logged.clear()
+
+    response = restarted.get("/account")
+
+    assert response.status_code == 302
+    assert _session_ids(app) == []
+    _recorded_once(
+        logged,
+        app,
+        "session.expired",
+        response,
+        user_id=1,
+        username="alice",
+        session_id=session_id,
+    )
+
+
+@exercises("session.revoked")
+def test_ending_this_session_from_the_list_is_recorded(app, client, logged):
+    """Ending one's own session from the list is recorded as a revocation, by=user."""
+    register(client, "alice")
+    login(client, "alice")
+    [own_id] = _session_ids(app)
+    token = csrf_token(client, "/account/sessions")
+    logged.clear()
+
+    response = client.post(
+        f"/account/sessions/{own_id}/end", data={"csrf_token": token}
+    )
+
+    assert response.status_code == 302
+    _recorded_once(
+        logged,
+        app,
+        "session.revoked",
+        response,
+        user_id=1,
+        username="alice",
+        count=1,
+        by="user",
+        target_user_id=1,
     )
 
 

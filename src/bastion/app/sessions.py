@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from bastion.app.extensions import db
@@ -102,16 +102,20 @@ def cookie_user() -> User | None:
     return record.user
 
 
-def end_current() -> None:
-    """Sign this device out: delete its row and both cookies."""
+def end_current() -> bool:
+    """Sign this device out: delete its row and both cookies.
+
+    Returns whether this request ended the row: of two sign-outs sent at once (a
+    double click), only one did, and only that one is worth recording.
+    """
     record = current()
-    if record is not None:
-        db.session.delete(record)
-        db.session.commit()
+    ended = record is not None and _delete_row(record)
 
     session.clear()
     logout_user()
+    g.pop("user_session", None)
     g.clear_remember = True
+    return ended
 
 
 def end(user: User, session_id: int) -> bool:
@@ -174,6 +178,22 @@ def mark_authenticated(forget_remember: bool = False) -> bool:
     return True
 
 
+def _delete_row(record: UserSession) -> bool:
+    """Delete ``record``'s row and commit; say whether this request deleted it.
+
+    A plain DELETE rather than the ORM's: when a parallel request deleted the row
+    first, the ORM only warns, and both requests would record the same ending.
+    """
+    result = db.session.execute(
+        delete(UserSession)
+        .where(UserSession.id == record.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.expunge(record)
+    return result.rowcount == 1
+
+
 def _commit_unless_ended() -> bool:
     # Another request (sign out everywhere, a password change) may delete this row
     # between reading and writing it; that ends this session rather than failing.
@@ -229,6 +249,12 @@ def _record_for_token(token: str) -> UserSession | None:
     )
 
 
+def _record_for_remember_token(token: str) -> UserSession | None:
+    return db.session.scalar(
+        select(UserSession).where(UserSession.remember_hash == _hash(token))
+    )
+
+
 def _assign_new_token(record: UserSession) -> str:
     token = secrets.token_urlsafe(32)
     record.token_hash = _hash(token)
@@ -277,19 +303,7 @@ def _load_session():
 
         expired = state in ("expired", "rememberable")
         if state == "expired":
-            user_id, username, session_id = (
-                record.user_id,
-                record.user.username,
-                record.id,
-            )
-            db.session.delete(record)
-            if _commit_unless_ended():
-                record_event(
-                    "session.expired",
-                    user_id=user_id,
-                    username=username,
-                    session_id=session_id,
-                )
+            _end_expired(record)
         session.clear()
         logout_user()
     elif "_user_id" in session:
@@ -307,6 +321,18 @@ def _load_session():
             target = request.full_path if request.method == "GET" else request.path
             return redirect(url_for("auth.login", next=target.rstrip("?")))
     return None
+
+
+def _end_expired(record: UserSession) -> None:
+    """Delete an expired session's row; record it once, however many requests saw it."""
+    user_id, username, session_id = record.user_id, record.user.username, record.id
+    if _delete_row(record):
+        record_event(
+            "session.expired",
+            user_id=user_id,
+            username=username,
+            session_id=session_id,
+        )
 
 
 def _set_request_user(user) -> None:
@@ -331,24 +357,27 @@ def _restore_from_remember_cookie(now: datetime) -> bool:
     remember_token = _read_remember_cookie(cookie)
     record = None
     if remember_token is not None:
-        record = db.session.scalar(
-            select(UserSession).where(
-                UserSession.remember_hash == _hash(remember_token)
-            )
-        )
+        record = _record_for_remember_token(remember_token)
     if record is None or record.remember_until is None:
         g.clear_remember = True
         return False
 
     if now >= as_utc(record.remember_until):
-        db.session.delete(record)
-        db.session.commit()
+        _end_expired(record)
         g.clear_remember = True
         return False
 
-    # A new session token, and a new remember-me token: a stolen copy of the old
-    # cookie stops working once either holder uses theirs. No password was typed,
-    # so sensitive actions must ask for it.
+    # A new remember-me token, claimed first: of two requests sent at once with the
+    # same cookie, only one may restore the session, or each would sign in and the
+    # later would silently replace the earlier one's new cookie.
+    remember_token = secrets.token_urlsafe(32)
+    if not _claim_remember_row(record, _hash(remember_token)):
+        db.session.rollback()
+        return False
+
+    # A new session token too: a stolen copy of the old cookie stops working once
+    # either holder uses theirs. No password was typed, so sensitive actions must
+    # ask for it.
     lifetime = timedelta(hours=current_settings().session_lifetime_hours)
     record.created_at = record.last_seen_at = now
     record.authenticated_at = _NEVER
@@ -356,7 +385,7 @@ def _restore_from_remember_cookie(now: datetime) -> bool:
     record.ip_address = (request.remote_addr or "unknown")[:45]
     record.device = describe_device(request.user_agent.string)
     token = _assign_new_token(record)
-    g.remember_token = _new_remember_token(record)
+    g.remember_token = remember_token
     g.remember_until = as_utc(record.remember_until)
     if not _commit_unless_ended():
         return False
@@ -367,6 +396,27 @@ def _restore_from_remember_cookie(now: datetime) -> bool:
         username=record.user.username,
         method="remember_me",
     )
+    return True
+
+
+def _claim_remember_row(record: UserSession, new_hash: str) -> bool:
+    """Swap the row's remember-me hash for ``new_hash`` unless another request did.
+
+    The UPDATE names the hash this request read, so a parallel request that swapped
+    it first leaves nothing to match; the row stays locked until this one commits.
+    """
+    result = db.session.execute(
+        update(UserSession)
+        .where(
+            UserSession.id == record.id,
+            UserSession.remember_hash == record.remember_hash,
+        )
+        .values(remember_hash=new_hash)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    record.remember_hash = new_hash
     return True
 
 

@@ -129,7 +129,7 @@ def _may_store(outcome: str, entry: dict[str, object]) -> bool:
         return True
     try:
         return limiter.hit(
-            STORED_PER_ADDRESS, "bastion-audit", entry["event"], entry["ip"]
+            STORED_PER_ADDRESS, "bastion-audit", entry["event"], _sender(entry["ip"])
         )
     except Exception as error:  # noqa: BLE001 (the counter store, e.g. Redis, is down)
         # Better a flood stored than an event lost, and never a failed request.
@@ -138,6 +138,21 @@ def _may_store(outcome: str, entry: dict[str, object]) -> bool:
             type(error).__name__,
         )
         return True
+
+
+def _sender(address: str) -> str:
+    """Who the cap counts: an IPv4 address, or the /64 network of an IPv6 one.
+
+    One IPv6 client is routinely given a whole /64, and could send each request from
+    a new address of it.
+    """
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return address
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
 
 
 def _describe(

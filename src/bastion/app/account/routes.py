@@ -66,7 +66,8 @@ def reauth():
                 return redirect(url_for("auth.login"))
             record_event("auth.reauth.succeeded")
             return redirect(safe_next(request.args.get("next")))
-        record_event("auth.reauth.failed")
+        # password_check_limits bounds these per user: store each one.
+        record_event("auth.reauth.failed", already_limited=True)
         form.password.errors.append(WRONG_PASSWORD)
     return render_template("account/reauth.html", form=form)
 
@@ -90,7 +91,16 @@ def end_session(session_id: int):
     """End one session; ending this one signs this device out."""
     this_session = sessions.current()
     if this_session is not None and this_session.id == session_id:
-        sessions.end_current()
+        user_id, username = current_user.id, current_user.username
+        if sessions.end_current():
+            record_event(
+                "session.revoked",
+                user_id=user_id,
+                username=username,
+                count=1,
+                by="user",
+                target_user_id=user_id,
+            )
         response = redirect(url_for("main.home", **{"signed-out": "1"}))
         response.headers["Clear-Site-Data"] = '"cookies", "storage"'
         return response
@@ -128,7 +138,7 @@ def change_password():
     if not current_passwords().verify(
         current_user.password_hash, form.current_password.data
     ):
-        record_event("account.password_change_failed")
+        record_event("account.password_change_failed", already_limited=True)
         form.current_password.errors.append(WRONG_PASSWORD)
         return render_template("account/password.html", form=form)
 

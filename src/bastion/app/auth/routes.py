@@ -143,10 +143,11 @@ def _password_matches(user: User | None, password: str) -> bool:
 @bp.route("/logout", methods=["POST"])
 def logout():
     """Sign out and forget everything in the session."""
-    if current_user.is_authenticated:
-        record_event("auth.logout")
+    user = current_user if current_user.is_authenticated else None
+    user_id, username = (user.id, user.username) if user else (None, None)
 
-    sessions.end_current()
+    if sessions.end_current():
+        record_event("auth.logout", user_id=user_id, username=username)
     response = redirect(url_for("main.home", **{"signed-out": "1"}))
     # Ask the browser to drop every cookie and stored item of this site as well.
     response.headers["Clear-Site-Data"] = '"cookies", "storage"'
