@@ -208,9 +208,14 @@ def prune(days: int | None) -> None:
     try:
         deleted = prune_events(retention)
     except PruneInterrupted as error:
+        logged = (
+            " those deletions are logged as admin.audit_pruned."
+            if error.deleted
+            else ""
+        )
         click.echo(
-            f"Error: the database failed ({error}); those deletions are logged as "
-            "admin.audit_pruned. Run `bastion audit prune` again to finish.",
+            f"Error: the database failed ({error});{logged} Run `bastion audit prune` "
+            "again to finish.",
             err=True,
         )
         sys.exit(1)

@@ -36,6 +36,16 @@ def test_user_filters_postgres_would_refuse_find_nothing(build_app, database_url
     assert "No events match" in response.text
 
 
+def test_an_address_zone_postgres_would_refuse_finds_nothing(build_app, database_url):
+    """fe80::1%<NUL> is a valid IPv6 address to Python; the zone is escaped, no 500."""
+    admin = _admin_client(build_app(database_url))
+
+    response = admin.get("/admin/audit?ip=fe80::1%25%00")
+
+    assert response.status_code == 200
+    assert "No events match" in response.text
+
+
 def test_times_are_utc_whatever_the_server_zone(build_app, postgres_url):
     """A server whose sessions default to New York time still shows and filters UTC."""
     url = make_url(postgres_url)

@@ -153,6 +153,38 @@ def test_filter_by_account_name_or_id_shows_its_lock_out(make_app):
         assert page.count("locked") == 1
 
 
+def test_filter_by_user_finds_what_an_admin_did_to_them(app):
+    """An admin ending Carol's sessions shows under Carol's name and id too."""
+    admin = _admin(app)
+    register(app.test_client(), "Carol")
+    carol = _user_id(app, "Carol")
+    assert login(app.test_client(), "Carol").status_code == 302
+    token = csrf_token(admin, "/admin/users")
+    admin.post(f"/admin/users/{carol}/end-sessions", data={"csrf_token": token})
+
+    for user in ("Carol", str(carol)):
+        page = html.unescape(
+            admin.get(f"/admin/audit?user={user}&event=session.revoked").text
+        )
+        assert '"by": "admin"' in page
+        assert f'"target_user_id": {carol}' in page
+
+
+def test_names_masked_alike_are_not_mixed_up(app):
+    """Two names whose digits the redactor masks both read order_[REDACTED]; each
+    name's filter finds only its own account's events."""
+    admin = _admin(app)
+    first, second = "order_4111111111111111", "order_5555555555554444"
+    for name in (first, second):
+        assert register(app.test_client(), name).status_code == 302
+    first_id, second_id = _user_id(app, first), _user_id(app, second)
+    _store(app, "mark-first", user_id=first_id, username="order_[REDACTED]")
+    _store(app, "mark-second", user_id=second_id, username="order_[REDACTED]")
+
+    assert _marks(admin, f"?user={first}&event=auth.login.failed") == ["mark-first"]
+    assert _marks(admin, f"?user={second}&event=auth.login.failed") == ["mark-second"]
+
+
 def test_filter_by_ip(app):
     """An address shows only the events from it, IPv4 or IPv6."""
     admin = _admin(app)
@@ -322,6 +354,23 @@ def test_interrupted_prune_records_what_it_deleted(app, tmp_path, monkeypatch):
     assert len(_stored_marks(app)) == 4
     [pruned] = _stored_events(app, "admin.audit_pruned")
     assert json.loads(pruned.details) == {"count": 3, "retention_days": 90}
+
+
+def test_a_prune_that_failed_at_once_claims_no_record(app, tmp_path, monkeypatch):
+    """With nothing deleted there is no admin.audit_pruned, and the message agrees."""
+    failure = OperationalError("DELETE", {}, Exception("database is locked"))
+
+    def fails(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(db.session, "execute", fails)
+    result = run_bastion(tmp_path, monkeypatch, "audit", "prune")
+    monkeypatch.undo()
+
+    assert result.exit_code == 1
+    assert "OperationalError after deleting 0 event(s)" in result.output
+    assert "admin.audit_pruned" not in result.output
+    assert _stored_events(app, "admin.audit_pruned") == []
 
 
 def _fail_the_second_batch(app, monkeypatch, failure: BaseException) -> None:

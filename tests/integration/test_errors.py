@@ -1,5 +1,6 @@
 """Error pages keep the site's look and never show tracebacks or internal messages."""
 
+import logging
 import secrets
 
 import pytest
@@ -109,3 +110,21 @@ def test_error_page_survives_a_database_failure(make_app):
     assert _is_site_page(page)
     assert "briefly unavailable" in page
     assert "no such table" not in page
+
+
+def test_a_refused_form_while_the_database_fails_is_still_a_400(make_app, caplog):
+    """A CSRF failure needs no database: the page is shown and the event logged."""
+    app = make_app()
+    client = app.test_client()
+    register(client, "alice")
+    login(client, "alice")
+    with app.app_context():
+        db.session.execute(text("DROP TABLE user_sessions"))
+        db.session.commit()
+    caplog.set_level(logging.INFO, logger="bastion")
+
+    response = client.post("/logout")
+
+    assert response.status_code == 400
+    assert "This form has expired" in response.text
+    assert "csrf.failed" in caplog.text

@@ -628,6 +628,17 @@ def test_form_without_csrf_token_is_recorded(app, client, logged):
     )
 
 
+def test_a_csrf_failure_is_logged_once_not_also_by_flask_wtf(client, caplog):
+    """Flask-WTF's own line for a refused token would repeat csrf.failed."""
+    caplog.set_level(logging.INFO)
+
+    client.post("/login", data={"username": "alice"})
+
+    loggers = [record.name for record in caplog.records]
+    assert loggers.count("bastion.security") == 1
+    assert "flask_wtf.csrf" not in loggers
+
+
 def test_forged_form_aimed_at_a_signed_in_user_names_them(app, client, logged):
     """A CSRF failure on a signed-in user's session is recorded with their id and
     name, in the log and in the table."""

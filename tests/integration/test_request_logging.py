@@ -405,3 +405,22 @@ def test_a_path_with_spaces_cannot_add_fields_to_the_access_line(client, logged)
     [line] = _access(logged)
     assert line.getMessage().endswith(' user=- path="/admin user=1 path=/admin/users"')
     assert line.path == "/admin user=1 path=/admin/users"
+
+
+def test_python_warnings_are_json_records_too(tmp_path):
+    """A library's warning goes through the handler: JSON, and masked, like the rest."""
+    script = (
+        "import warnings\n"
+        "from bastion.logs.setup import configure_logging\n"
+        "configure_logging('INFO', 'json', ['warned-secret-value'])\n"
+        "warnings.warn('a library is unhappy about warned-secret-value')\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+
+    [record] = [json.loads(line) for line in result.stderr.splitlines()]
+    assert record["logger"] == "py.warnings"
+    assert "a library is unhappy" in record["message"]
+    assert "warned-secret-value" not in result.stderr

@@ -38,7 +38,8 @@ def store(entry: dict[str, object]) -> None:
         "created_at": entry["time"],
         "event": entry["event"],
         "outcome": entry["outcome"],
-        "user_id": entry["user_id"] if isinstance(entry["user_id"], int) else None,
+        "user_id": _user_id(entry, "user_id"),
+        "target_user_id": _user_id(entry, "target_user_id"),
         "username": _cut(entry, "username"),
         "ip_address": _cut(entry, "ip"),
         "user_agent": _cut(entry, "user_agent"),
@@ -47,6 +48,12 @@ def store(entry: dict[str, object]) -> None:
     }
     with db.engine.begin() as connection:
         connection.execute(insert(AuditEvent), row)
+
+
+def _user_id(entry: dict[str, object], key: str) -> int | None:
+    value = entry.get(key)
+    # An app of the toolkit's may use ids that are no integers; details keep them.
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _cut(entry: dict[str, object], key: str) -> str | None:

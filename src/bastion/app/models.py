@@ -93,6 +93,8 @@ class AuditEvent(db.Model):
     outcome: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[int | None] = mapped_column(index=True)
     username: Mapped[str | None] = mapped_column(String(220))
+    # The user an admin or a password change acted on; also in details, for show.
+    target_user_id: Mapped[int | None] = mapped_column(index=True)
     ip_address: Mapped[str | None] = mapped_column(String(45), index=True)
     user_agent: Mapped[str | None] = mapped_column(String(220))
     request_id: Mapped[str | None] = mapped_column(String(64))

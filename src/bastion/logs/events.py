@@ -221,6 +221,12 @@ def canonical_address(address: str) -> str:
     # A dual-stack server sees IPv4 clients as ::ffff:a.b.c.d; they are one client.
     if parsed.version == 6 and parsed.ipv4_mapped is not None:
         return str(parsed.ipv4_mapped)
+    zone = getattr(parsed, "scope_id", None)
+    if zone is not None:
+        # The zone after "%" may be any text at all, a NUL included, which
+        # PostgreSQL refuses to store or compare: escaped like anything typed.
+        unzoned = ipaddress.ip_address(address.partition("%")[0])
+        return f"{unzoned.compressed}%{masked_for_log(zone)}"
     return parsed.compressed
 
 

@@ -92,6 +92,9 @@ def configure_logging(
         # and every library's are formatted and redacted alike.
         root.setLevel(level)
         _take_root(root)
+        # Python's warnings would otherwise go to stderr as bare text, breaking a
+        # JSON log's one object per line and skipping the redactor.
+        logging.captureWarnings(True)
     for name in LOGGER_NAMES:
         logger = logging.getLogger(name)
         logger.setLevel(level)

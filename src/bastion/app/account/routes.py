@@ -41,9 +41,13 @@ def reauth_required(view):
 
 
 def _local_path(url: str | None) -> str:
-    if not url:
+    try:
+        parts = urlsplit(url) if url else None
+    except ValueError:
+        # The Referer is the client's to send: "http://[oops/" is no URL at all.
+        parts = None
+    if parts is None:
         return url_for("account.sessions_page")
-    parts = urlsplit(url)
     return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 

@@ -21,6 +21,7 @@ from bastion.logs.events import (
     logged_username,
     unknown_name_pseudonym,
 )
+from bastion.logs.redaction import MASK
 
 PAGE_SIZE = 50
 # Offset paging reads every skipped row; past this, narrow the filters instead.
@@ -157,12 +158,15 @@ def _end_of(until: DateTimeLocalField) -> datetime:
 
 def _user_condition(text: str):
     """Events of the account with this id or name, or naming it as typed."""
-    # Typed names are stored as typed; pseudonyms ignore case already. A name that
-    # matched no account is stored as its keyed hash, found by hashing it again.
-    conditions = [
-        func.lower(AuditEvent.username) == logged_username(text).lower(),
-        AuditEvent.username == unknown_name_pseudonym(text),
-    ]
+    # A name that matched no account is stored as its keyed hash, found by hashing
+    # it again.
+    conditions = [AuditEvent.username == unknown_name_pseudonym(text)]
+    shown = logged_username(text)
+    if MASK not in shown:
+        # Typed names are stored as typed; pseudonyms ignore case already. A name
+        # the redactor masked (one holding a card-like number) reads the same as
+        # every other name masked alike, so only its account's id can find it.
+        conditions.append(func.lower(AuditEvent.username) == shown.lower())
     if _PSEUDONYM.fullmatch(text):
         # With LOG_PSEUDONYMIZE the page shows only hashes; hashing one again finds
         # nothing, so a hash is also looked for as it is.
@@ -170,10 +174,15 @@ def _user_condition(text: str):
     if _USER_ID.fullmatch(text):
         # Beyond the id column's range no row can match; PostgreSQL would refuse it.
         if int(text) <= LARGEST_USER_ID:
-            conditions.append(AuditEvent.user_id == int(text))
+            conditions += _about_user(int(text))
     elif re.fullmatch(USERNAME_PATTERN, text):
         # Only a name an account could have is looked up: PostgreSQL refuses a NUL.
         found = db.session.scalar(select(User.id).where(username_matches(text)))
         if found is not None:
-            conditions.append(AuditEvent.user_id == found)
+            conditions += _about_user(found)
     return or_(*conditions)
+
+
+def _about_user(user_id: int) -> list:
+    """Events by the user, and those done to them, such as an admin's revocation."""
+    return [AuditEvent.user_id == user_id, AuditEvent.target_user_id == user_id]

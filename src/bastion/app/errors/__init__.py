@@ -4,7 +4,7 @@ import logging
 
 from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
@@ -25,6 +25,9 @@ _PLAIN_PAGE = (
 
 def register_error_handlers(app: Flask) -> None:
     """Attach the handlers for CSRF failures, HTTP errors, outages and crashes."""
+    # Flask-WTF logs every refused token at INFO; csrf.failed below records each
+    # one with who and where, so its own line would only say it twice.
+    logging.getLogger("flask_wtf.csrf").setLevel(logging.WARNING)
     app.register_error_handler(SecurityError, _untrusted_host)
     app.register_error_handler(CSRFError, _csrf_failed)
     app.register_error_handler(HTTPException, _http_error)
@@ -42,7 +45,15 @@ def _csrf_failed(error: CSRFError):
     # A rejected form is the client's problem, not a server fault.
     # The CSRF check runs before the session is loaded; look up whose cookie it is,
     # since a forged form aimed at a signed-in user is the case worth knowing.
-    user = sessions.cookie_user()
+    try:
+        user = sessions.cookie_user()
+    except SQLAlchemyError as lookup_error:
+        # The database is down: the refusal is still recorded, without the name.
+        logger.warning(
+            "Could not look up the session (%s).", type(lookup_error).__name__
+        )
+        _roll_back()
+        user = None
     record_event(
         "csrf.failed",
         user_id=user.id if user else None,
