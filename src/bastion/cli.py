@@ -162,11 +162,21 @@ def users() -> None:
 @with_app_context
 def create_admin(username: str) -> None:
     """Create USERNAME as an admin (or promote them); prompts for the password."""
-    from bastion.app.admin_accounts import AdminAccountError, create_or_promote_admin
-
-    password = click.prompt(
-        "Password", hide_input=True, confirmation_prompt="Repeat the password"
+    from bastion.app.admin_accounts import (
+        AdminAccountError,
+        account_exists,
+        create_or_promote_admin,
     )
+
+    if account_exists(username):
+        # Promoting checks the password the user has; there is nothing to repeat.
+        password = click.prompt(
+            f"{username} exists; enter their current password", hide_input=True
+        )
+    else:
+        password = click.prompt(
+            "Password", hide_input=True, confirmation_prompt="Repeat the password"
+        )
     try:
         outcome = create_or_promote_admin(username, password)
     except AdminAccountError as error:

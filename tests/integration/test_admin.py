@@ -1,6 +1,7 @@
 """Admins: created from the command line, see users, end their sessions; others 403."""
 
 import logging
+import sqlite3
 
 from sqlalchemy import select
 
@@ -72,6 +73,30 @@ def test_create_admin_prompts_for_the_password(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "Created admin chief." in result.output
     assert ADMIN_PASSWORD not in result.output
+
+
+def test_promoting_asks_for_the_current_password_once(tmp_path, monkeypatch):
+    """For an existing user there is no new password to repeat: one prompt."""
+    assert run_bastion(tmp_path, monkeypatch, "db", "upgrade").exit_code == 0
+    answer = f"{ADMIN_PASSWORD}\n{ADMIN_PASSWORD}\n"
+    run_bastion(tmp_path, monkeypatch, "users", "create-admin", "chief", answer=answer)
+    demoted = "UPDATE users SET role = 'user'"
+    with sqlite3.connect(tmp_path / "test.db") as connection:
+        connection.execute(demoted)
+
+    result = run_bastion(
+        tmp_path,
+        monkeypatch,
+        "users",
+        "create-admin",
+        "Chief",
+        answer=f"{ADMIN_PASSWORD}\n",
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "chief exists; enter their current password" in result.output.lower()
+    assert "Repeat" not in result.output
+    assert "chief is now an admin." in result.output
 
 
 def test_create_admin_refuses_a_weak_password(app):

@@ -20,6 +20,15 @@ class AdminAccountError(ValueError):
     """The username or password cannot be used; the message says why."""
 
 
+def account_exists(username: str) -> bool:
+    """Whether an account has ``username``, in any letter case."""
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        return False
+    return (
+        db.session.scalar(select(User.id).where(username_matches(username))) is not None
+    )
+
+
 def create_or_promote_admin(username: str, password: str) -> str:
     """Create ``username`` as an admin, or give an existing user the admin role.
 
