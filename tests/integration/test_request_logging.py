@@ -192,6 +192,8 @@ def test_gunicorn_writes_through_the_same_json_handler(tmp_path):
         # gunicorn itself refuses this header and logs it, from the worker, after
         # the app configured logging a second time there.
         _send_raw(port, b"Cookie session=raw-cookie-secret-value\r\n")
+        # A request line gunicorn refuses, and quotes whole in its log line.
+        _send_raw_line(port, b"GET /reset?token=line-secret-value")
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -206,8 +208,10 @@ def test_gunicorn_writes_through_the_same_json_handler(tmp_path):
     access = [record for record in records if record["logger"] == "bastion.access"]
     assert access[-1]["path"] == "/login"
     assert [record for record in records if "twice" in record["message"]]
-    [refused] = [r for r in records if "Invalid request" in r["message"]]
-    assert refused["logger"] == "gunicorn.error"
+    refused = [r for r in records if "Invalid request" in r["message"]]
+    assert [r["logger"] for r in refused] == ["gunicorn.error"] * 2
+    assert "line-secret-value" not in "\n".join(lines)
+    assert "/reset?[query left out]" in refused[-1]["message"]
     assert "raw-cookie-secret-value" not in "\n".join(lines)
     assert "query-secret-value" not in "\n".join(lines)
     assert CANARY_SECRET_KEY not in "\n".join(lines)
@@ -219,6 +223,13 @@ def _send_raw(port: int, header_line: bytes) -> None:
         connection.sendall(
             b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n" + header_line + b"\r\n"
         )
+        connection.recv(4096)
+
+
+def _send_raw_line(port: int, request_line: bytes) -> None:
+    """Send ``request_line`` as it is, then a Host, and read the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request_line + b"\r\nHost: 127.0.0.1\r\n\r\n")
         connection.recv(4096)
 
 
