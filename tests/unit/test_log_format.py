@@ -77,6 +77,31 @@ def test_credentials_and_card_numbers_are_masked(text, hidden):
     assert hidden not in Redactor()(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "redis://:p@ssw0rdSECRET@cache:6379/0",
+            "redis://:***@cache:6379/0",
+        ),
+        (
+            "postgresql://app:p@ss:w@rd@db.internal/app?sslmode=require",
+            "postgresql://app:***@db.internal/app?sslmode=require",
+        ),
+        ("to redis://:pw@cache and a@b", "to redis://:***@cache and a@b"),
+        ("ftp://bob@corp:pw-9@files/in", "ftp://bob@corp:***@files/in"),
+        # No password, or an @ past the end of the authority: nothing to mask.
+        ("https://bob@host:8443/a@b", "https://bob@host:8443/a@b"),
+        ("https://host:8443/?to=a@b", "https://host:8443/?to=a@b"),
+    ],
+    ids=["redis", "postgresql", "mail-after", "user-with-at", "port", "query"],
+)
+def test_a_url_password_is_masked_up_to_the_last_at_sign(text, expected):
+    """A password may hold an @: like a URL parser, the mask runs to the last @
+    before the host, so none of the password shows and the host still does."""
+    assert Redactor()(text) == expected
+
+
 def test_typed_backslashes_are_doubled_so_escapes_cannot_be_faked():
     """A typed \\x0a or \\" reads differently from an escaped line break or quote."""
     assert for_log("a\\x0a") == "a\\\\x0a"
@@ -310,8 +335,9 @@ def test_a_request_id_of_digits_is_never_masked(formatter_class):
         "a" * 64000 + "://",
         "authorization" * 5000,
         "x-" * 32000 + "token",
+        "a://:" * 12800,
     ],
-    ids=["password", "scheme", "authorization", "token"],
+    ids=["password", "scheme", "authorization", "token", "url-password"],
 )
 def test_masking_a_long_crafted_text_takes_linear_time(text):
     """64 kB built to make the patterns backtrack is masked in well under a second.
