@@ -202,6 +202,27 @@ def test_values_named_as_secrets_are_masked(text):
     assert MASK in masked
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "oauth client_secret=xyzzy-42&grant_type=client_credentials",
+        "app {'client_secret': 'xyzzy-42', 'client_id': 'web'}",
+        "hook X-Webhook-Secret: xyzzy-42",
+        "mysql pwd=xyzzy-42",
+        "key passphrase: xyzzy-42",
+        "loaded {'private_key': 'xyzzy-42'}",
+        "headers [('X-Private-Key', 'xyzzy-42')]",
+    ],
+)
+def test_client_secrets_passphrases_and_private_keys_are_masked(text):
+    """Values named client_secret, pwd, passphrase or private_key are masked. These
+    values hold no word the quick first check looks for: the name must pass it."""
+    masked = Redactor()(text)
+
+    assert "xyzzy-42" not in masked
+    assert MASK in masked
+
+
 def test_field_names_that_merely_mention_sessions_are_kept():
     """session_id, remember_until and a reason of wrong_password are not secrets."""
     text = "session_id=5 remember_until=2026 reason=wrong_password"
@@ -216,6 +237,16 @@ def test_json_extra_fields_named_as_secrets_are_masked():
     entry = json.loads(JSONFormatter(Redactor()).format(record))
 
     assert (entry["password"], entry["count"]) == (MASK, 3)
+
+
+@pytest.mark.parametrize("name", ["client_secret", "pwd", "passphrase", "private_key"])
+def test_json_extra_fields_with_newer_secret_names_are_masked(name):
+    """Client secrets, passphrases and private keys are masked as JSON fields too."""
+    record = logging.makeLogRecord({"msg": "m", "oauth": {name: "hunter2-secret"}})
+
+    entry = json.loads(JSONFormatter(Redactor()).format(record))
+
+    assert entry["oauth"] == {name: MASK}
 
 
 def test_a_path_ending_in_a_secret_name_is_not_a_secret():
@@ -316,6 +347,64 @@ def test_name_value_pairs_in_json_lists_are_masked():
 
     assert entry["headers"] == [["Authorization", MASK], ["Accept", "*/*"]]
     assert entry["names"] == ["SECRET_KEY", "DEBUG"]
+
+
+ENVIRON = {
+    "REQUEST_METHOD": "POST",
+    "PATH_INFO": "/sign-in",
+    "HTTP_AUTHORIZATION": "Basic YWxpY2U6UzNjcmV0UGFzcw==",
+    "HTTP_COOKIE": "__Host-sid=TOPSECRET",
+    "HTTP_PROXY_AUTHORIZATION": "Bearer PROXYTOKEN123",
+    "HTTP_ACCEPT": "text/html",
+}
+ENVIRON_SECRETS = ("YWxpY2U6UzNjcmV0UGFzcw==", "TOPSECRET", "PROXYTOKEN123")
+
+
+@pytest.mark.parametrize("formatter_class", [UTCFormatter, JSONFormatter])
+def test_a_logged_wsgi_environ_keeps_no_credential(formatter_class):
+    """HTTP_AUTHORIZATION, HTTP_COOKIE and HTTP_PROXY_AUTHORIZATION are masked in an
+    environ's repr; the fields around them stay readable."""
+    record = _record("Unexpected request: %s", ENVIRON)
+
+    written = formatter_class(Redactor()).format(record)
+
+    for secret in ENVIRON_SECRETS:
+        assert secret not in written
+    assert "'PATH_INFO': '/sign-in'" in written
+    assert "'HTTP_ACCEPT': 'text/html'" in written
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (str(list(ENVIRON.items())), "('HTTP_ACCEPT', 'text/html')"),
+        (
+            "\n".join(f"{name}: {value}" for name, value in ENVIRON.items()),
+            "HTTP_ACCEPT: text/html",
+        ),
+        # A bare value may hold spaces (Basic ...), so it is masked to the line's end.
+        (
+            " ".join(f"{name}={value}" for name, value in ENVIRON.items()),
+            "PATH_INFO=/sign-in HTTP_AUTHORIZATION=[REDACTED]",
+        ),
+    ],
+    ids=["pairs", "lines", "one-line"],
+)
+def test_wsgi_credential_names_are_masked_as_pairs_and_text(text, kept):
+    """The environ's spelling of the credential headers is masked in (name, value)
+    pairs and in name: value or name=value text."""
+    masked = Redactor()(text)
+
+    for secret in ENVIRON_SECRETS:
+        assert secret not in masked
+    assert kept in masked
+
+
+def test_prose_about_cookies_and_authorization_is_kept():
+    """A header name without a : or = after it is a word, not a credential."""
+    text = "see the cookie policy; authorization failed for HTTP_COOKIE users"
+
+    assert Redactor()(text) == text
 
 
 @pytest.mark.parametrize("formatter_class", [UTCFormatter, JSONFormatter])
