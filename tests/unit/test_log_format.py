@@ -164,6 +164,27 @@ def test_app_logs_never_show_its_own_secret_key(make_app, capfd):
     assert MASK in captured.err
 
 
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [
+        ("redis://:hunter2pass@127.0.0.1:6379/0", "hunter2pass"),
+        ("rediss://worker:p@ss-w0rd@cache:6380/1", "p@ss-w0rd"),
+        ("redis://:hunter%402pass@cache/0", "hunter@2pass"),
+        ("redis://cache:6379/0?password=hunter2pass", "hunter2pass"),
+    ],
+    ids=["plain", "at-sign", "percent-encoded", "query"],
+)
+def test_the_rate_limit_storage_password_is_never_logged(make_settings, url, password):
+    """The Redis password in RATELIMIT_STORAGE_URL is masked as a value, wherever it
+    shows and however it is spelled in the URL."""
+    from bastion.extension import secret_values
+
+    settings = make_settings(RATELIMIT_STORAGE_URL=url)
+
+    assert password in secret_values(settings)
+    assert password not in Redactor(secret_values(settings))(f"AUTH {password} failed")
+
+
 def test_timestamps_are_right_across_seconds():
     """The per-second cache never gives one second's text to another."""
     from bastion.logs.formats import _utc_timestamp
