@@ -76,7 +76,9 @@ _URL_PASSWORD = re.compile(
 # (passwords may have them).
 _QUOTED_VALUE = r"(?:\\.|(?!(?P=quote))[^\\\r\n])+"
 # As a client sends them, and as a WSGI environ names them: HTTP_AUTHORIZATION.
-_CREDENTIAL_HEADERS = r"(?:http_)?(?:(?:proxy[-_])?authorization|(?:set[-_])?cookie)"
+_CREDENTIAL_HEADERS = (
+    r"(?:http_)?(?:authorization|proxy[-_]authorization|cookie|set[-_]cookie)"
+)
 # A bare value, as in a header line, is masked to the end of the line; a quoted one,
 # as in the repr of a headers dict or an environ, to its closing quote, so the
 # fields after it stay readable.
@@ -89,16 +91,11 @@ _CREDENTIAL_HEADER = re.compile(
 # password=..., 'csrf_token': '...', session=..., __Host-remember=...
 _SECRET_NAMES = "|".join(  # names to look for, not secrets themselves
     (
-        r"[\w-]*password",
+        # One run over the name for all of these: new_password, db_pwd, passphrase,
+        # client_secret, SECRET_KEY, ssh_private_key, X-Api-Key, csrf_token...
+        r"[\w-]*(?:password|pwd|passphrase|secret(?:[-_]key)?|private[-_]key"
+        r"|api[-_]key|token)",
         "passwd",
-        r"[\w-]*pwd",
-        r"[\w-]*passphrase",
-        # secret, secret_key, client_secret, X-Webhook-Secret...
-        r"[\w-]*secret(?:[-_]key)?",
-        r"[\w-]*private[-_]key",
-        r"[\w-]*api[-_]key",
-        # token, csrf_token, access_token, X-Auth-Token...
-        r"[\w-]*token",
         r"(?:__host-)?session",
         r"(?:__host-)?remember",
     )
