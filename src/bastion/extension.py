@@ -1,6 +1,7 @@
 """``Bastion(app)``: apply validated settings and security defaults to any Flask app."""
 
 import logging
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
@@ -110,7 +111,8 @@ def _record_start_up(app: Flask, settings: Settings) -> None:
 
 
 def secret_values(settings: Settings) -> list[str]:
-    """Every secret value the logs must never show: keys and the database password."""
+    """Every secret value the logs must never show: keys, and the passwords of the
+    database and of the rate-limit storage."""
     values = [settings.secret_key(), *settings.secret_key_fallbacks()]
     url = settings.database_url
     if "://" in url and "@" in url:
@@ -119,7 +121,21 @@ def secret_values(settings: Settings) -> list[str]:
         password = make_url(url).password
         if password:
             values.append(password)
+
+    values.extend(_storage_passwords(settings.ratelimit_storage_url.reveal()))
     return values
+
+
+def _storage_passwords(url: str) -> list[str]:
+    """The password of a Redis URL, as written and as Redis receives it."""
+    # Read as redis-py reads it: the password ends at the last @ of the authority,
+    # so one holding an @ is found whole, and ?password= works as well.
+    parts = urlsplit(url)
+    passwords = parse_qs(parts.query).get("password", [])
+    if parts.password:
+        # Redis receives it percent-decoded, and an error could show that form.
+        passwords += [parts.password, unquote(parts.password)]
+    return list(dict.fromkeys(passwords))
 
 
 def flask_config(settings: Settings) -> dict[str, object]:

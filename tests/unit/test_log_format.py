@@ -77,6 +77,31 @@ def test_credentials_and_card_numbers_are_masked(text, hidden):
     assert hidden not in Redactor()(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "redis://:p@ssw0rdSECRET@cache:6379/0",
+            "redis://:***@cache:6379/0",
+        ),
+        (
+            "postgresql://app:p@ss:w@rd@db.internal/app?sslmode=require",
+            "postgresql://app:***@db.internal/app?sslmode=require",
+        ),
+        ("to redis://:pw@cache and a@b", "to redis://:***@cache and a@b"),
+        ("ftp://bob@corp:pw-9@files/in", "ftp://bob@corp:***@files/in"),
+        # No password, or an @ past the end of the authority: nothing to mask.
+        ("https://bob@host:8443/a@b", "https://bob@host:8443/a@b"),
+        ("https://host:8443/?to=a@b", "https://host:8443/?to=a@b"),
+    ],
+    ids=["redis", "postgresql", "mail-after", "user-with-at", "port", "query"],
+)
+def test_a_url_password_is_masked_up_to_the_last_at_sign(text, expected):
+    """A password may hold an @: like a URL parser, the mask runs to the last @
+    before the host, so none of the password shows and the host still does."""
+    assert Redactor()(text) == expected
+
+
 def test_typed_backslashes_are_doubled_so_escapes_cannot_be_faked():
     """A typed \\x0a or \\" reads differently from an escaped line break or quote."""
     assert for_log("a\\x0a") == "a\\\\x0a"
@@ -139,6 +164,27 @@ def test_app_logs_never_show_its_own_secret_key(make_app, capfd):
     assert MASK in captured.err
 
 
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [
+        ("redis://:hunter2pass@127.0.0.1:6379/0", "hunter2pass"),
+        ("rediss://worker:p@ss-w0rd@cache:6380/1", "p@ss-w0rd"),
+        ("redis://:hunter%402pass@cache/0", "hunter@2pass"),
+        ("redis://cache:6379/0?password=hunter2pass", "hunter2pass"),
+    ],
+    ids=["plain", "at-sign", "percent-encoded", "query"],
+)
+def test_the_rate_limit_storage_password_is_never_logged(make_settings, url, password):
+    """The Redis password in RATELIMIT_STORAGE_URL is masked as a value, wherever it
+    shows and however it is spelled in the URL."""
+    from bastion.extension import secret_values
+
+    settings = make_settings(RATELIMIT_STORAGE_URL=url)
+
+    assert password in secret_values(settings)
+    assert password not in Redactor(secret_values(settings))(f"AUTH {password} failed")
+
+
 def test_timestamps_are_right_across_seconds():
     """The per-second cache never gives one second's text to another."""
     from bastion.logs.formats import _utc_timestamp
@@ -177,6 +223,27 @@ def test_values_named_as_secrets_are_masked(text):
     assert MASK in masked
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "oauth client_secret=xyzzy-42&grant_type=client_credentials",
+        "app {'client_secret': 'xyzzy-42', 'client_id': 'web'}",
+        "hook X-Webhook-Secret: xyzzy-42",
+        "mysql pwd=xyzzy-42",
+        "key passphrase: xyzzy-42",
+        "loaded {'private_key': 'xyzzy-42'}",
+        "headers [('X-Private-Key', 'xyzzy-42')]",
+    ],
+)
+def test_client_secrets_passphrases_and_private_keys_are_masked(text):
+    """Values named client_secret, pwd, passphrase or private_key are masked. These
+    values hold no word the quick first check looks for: the name must pass it."""
+    masked = Redactor()(text)
+
+    assert "xyzzy-42" not in masked
+    assert MASK in masked
+
+
 def test_field_names_that_merely_mention_sessions_are_kept():
     """session_id, remember_until and a reason of wrong_password are not secrets."""
     text = "session_id=5 remember_until=2026 reason=wrong_password"
@@ -191,6 +258,16 @@ def test_json_extra_fields_named_as_secrets_are_masked():
     entry = json.loads(JSONFormatter(Redactor()).format(record))
 
     assert (entry["password"], entry["count"]) == (MASK, 3)
+
+
+@pytest.mark.parametrize("name", ["client_secret", "pwd", "passphrase", "private_key"])
+def test_json_extra_fields_with_newer_secret_names_are_masked(name):
+    """Client secrets, passphrases and private keys are masked as JSON fields too."""
+    record = logging.makeLogRecord({"msg": "m", "oauth": {name: "hunter2-secret"}})
+
+    entry = json.loads(JSONFormatter(Redactor()).format(record))
+
+    assert entry["oauth"] == {name: MASK}
 
 
 def test_a_path_ending_in_a_secret_name_is_not_a_secret():
@@ -293,6 +370,64 @@ def test_name_value_pairs_in_json_lists_are_masked():
     assert entry["names"] == ["SECRET_KEY", "DEBUG"]
 
 
+ENVIRON = {
+    "REQUEST_METHOD": "POST",
+    "PATH_INFO": "/sign-in",
+    "HTTP_AUTHORIZATION": "Basic YWxpY2U6UzNjcmV0UGFzcw==",
+    "HTTP_COOKIE": "__Host-sid=TOPSECRET",
+    "HTTP_PROXY_AUTHORIZATION": "Bearer PROXYTOKEN123",
+    "HTTP_ACCEPT": "text/html",
+}
+ENVIRON_SECRETS = ("YWxpY2U6UzNjcmV0UGFzcw==", "TOPSECRET", "PROXYTOKEN123")
+
+
+@pytest.mark.parametrize("formatter_class", [UTCFormatter, JSONFormatter])
+def test_a_logged_wsgi_environ_keeps_no_credential(formatter_class):
+    """HTTP_AUTHORIZATION, HTTP_COOKIE and HTTP_PROXY_AUTHORIZATION are masked in an
+    environ's repr; the fields around them stay readable."""
+    record = _record("Unexpected request: %s", ENVIRON)
+
+    written = formatter_class(Redactor()).format(record)
+
+    for secret in ENVIRON_SECRETS:
+        assert secret not in written
+    assert "'PATH_INFO': '/sign-in'" in written
+    assert "'HTTP_ACCEPT': 'text/html'" in written
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (str(list(ENVIRON.items())), "('HTTP_ACCEPT', 'text/html')"),
+        (
+            "\n".join(f"{name}: {value}" for name, value in ENVIRON.items()),
+            "HTTP_ACCEPT: text/html",
+        ),
+        # A bare value may hold spaces (Basic ...), so it is masked to the line's end.
+        (
+            " ".join(f"{name}={value}" for name, value in ENVIRON.items()),
+            "PATH_INFO=/sign-in HTTP_AUTHORIZATION=[REDACTED]",
+        ),
+    ],
+    ids=["pairs", "lines", "one-line"],
+)
+def test_wsgi_credential_names_are_masked_as_pairs_and_text(text, kept):
+    """The environ's spelling of the credential headers is masked in (name, value)
+    pairs and in name: value or name=value text."""
+    masked = Redactor()(text)
+
+    for secret in ENVIRON_SECRETS:
+        assert secret not in masked
+    assert kept in masked
+
+
+def test_prose_about_cookies_and_authorization_is_kept():
+    """A header name without a : or = after it is a word, not a credential."""
+    text = "see the cookie policy; authorization failed for HTTP_COOKIE users"
+
+    assert Redactor()(text) == text
+
+
 @pytest.mark.parametrize("formatter_class", [UTCFormatter, JSONFormatter])
 def test_a_request_id_of_digits_is_never_masked(formatter_class):
     """The request id is ours or a trusted proxy's; a Luhn-valid one stays readable."""
@@ -310,8 +445,9 @@ def test_a_request_id_of_digits_is_never_masked(formatter_class):
         "a" * 64000 + "://",
         "authorization" * 5000,
         "x-" * 32000 + "token",
+        "a://:" * 12800,
     ],
-    ids=["password", "scheme", "authorization", "token"],
+    ids=["password", "scheme", "authorization", "token", "url-password"],
 )
 def test_masking_a_long_crafted_text_takes_linear_time(text):
     """64 kB built to make the patterns backtrack is masked in well under a second.
