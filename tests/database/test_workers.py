@@ -7,6 +7,7 @@ import sys
 import textwrap
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.slow
 FORK_APP = textwrap.dedent(
     """
     import os
+    import time
 
     from sqlalchemy import text
 
@@ -34,6 +36,8 @@ FORK_APP = textwrap.dedent(
     @app.route("/_backend")
     def backend():
         backend_pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        # Held a moment, so a request sent meanwhile must go to the other worker.
+        time.sleep(0.2)
         return {"worker": os.getpid(), "backend": backend_pid}
     """
 )
@@ -80,11 +84,13 @@ def test_preloaded_workers_never_share_a_connection(tmp_path, postgres_url):
         url = f"http://127.0.0.1:{port}/_backend"
         _wait_for(url)
         backends: dict[int, set[int]] = {}
-        for _ in range(200):
-            answer = _get_json(url)
-            backends.setdefault(answer["worker"], set()).add(answer["backend"])
-            if len(backends) == 2 and sum(map(len, backends.values())) >= 2:
-                break
+        # Sequential requests may all be taken by one worker; four at once cannot.
+        with ThreadPoolExecutor(4) as pool:
+            for _ in range(10):
+                for answer in pool.map(_get_json, [url] * 4):
+                    backends.setdefault(answer["worker"], set()).add(answer["backend"])
+                if len(backends) == 2:
+                    break
     finally:
         server.terminate()
         server.wait(timeout=20)
