@@ -262,20 +262,25 @@ def test_ending_a_session_signs_that_device_out(app, client):
     assert client.get("/account").status_code == 200
 
 
+def _end_others_once_stale(client, clock, referer: str):
+    """Sign in, let REAUTH_MINUTES (15) pass, then press "sign out everywhere else"."""
+    _sign_in(client, "stale")
+    clock.tick(timedelta(minutes=16))
+    token = csrf_token(client, "/account/sessions")
+    return client.post(
+        "/account/sessions/end-others",
+        data={"csrf_token": token},
+        headers={"Referer": referer},
+    )
+
+
 def test_a_referer_that_is_no_url_still_asks_for_the_password(make_app):
     """A broken Referer on a POST that needs re-entry sends to reauth, not a 500."""
     app = make_app(REAUTH_MINUTES="15", SESSION_IDLE_MINUTES="60")
     client = app.test_client()
     register(client, "stale")
     with freeze_time(utc_now()) as clock:
-        _sign_in(client, "stale")
-        clock.tick(timedelta(minutes=16))
-        token = csrf_token(client, "/account/sessions")
-        response = client.post(
-            "/account/sessions/end-others",
-            data={"csrf_token": token},
-            headers={"Referer": "http://[oops/"},
-        )
+        response = _end_others_once_stale(client, clock, "http://[oops/")
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/account/reauth?next=/account/sessions"
@@ -287,14 +292,8 @@ def test_sensitive_actions_ask_for_the_password_after_reauth_minutes(make_app):
     client = app.test_client()
     register(client, "stale")
     with freeze_time(utc_now()) as clock:
-        _sign_in(client, "stale")
-        clock.tick(timedelta(minutes=16))
-        token = csrf_token(client, "/account/sessions")
-        response = client.post(
-            "/account/sessions/end-others",
-            data={"csrf_token": token},
-            headers={"Referer": "http://localhost/account/sessions"},
-        )
+        referer = "http://localhost/account/sessions"
+        response = _end_others_once_stale(client, clock, referer)
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/account/reauth")
 
