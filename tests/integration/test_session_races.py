@@ -116,3 +116,53 @@ def test_a_remember_cookie_used_twice_at_once_restores_one_session(
     )
     with app.app_context():
         assert db.session.scalar(select(UserSession.remember_hash)) == "0" * 64
+
+
+def test_a_session_ended_while_its_request_runs_asks_to_sign_in(make_app):
+    """A row deleted between this request's commit and its next read is no 500."""
+    app = make_app()
+    race = {"on": False}
+
+    @app.before_request
+    def end_it_meanwhile():
+        record = sessions.current()
+        if race["on"] and record is not None:
+            # As this request's own commit would; then a parallel sign-out deletes it.
+            row = delete(UserSession).where(UserSession.id == record.id)
+            db.session.commit()
+            _meanwhile(row)
+
+    client = app.test_client()
+    register(client, "busy")
+    login(client, "busy")
+    token = csrf_token(client, "/account/sessions")
+    race["on"] = True
+
+    # Its re-entry check reads the session row again.
+    response = client.post("/account/sessions/end-others", data={"csrf_token": token})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+    race["on"] = False
+    assert "Your session has ended" in client.get("/login").text
+    assert client.get("/account").status_code == 302
+
+
+def test_a_lost_remember_race_keeps_the_cookie_it_cannot_use(app, logged):
+    """A remember-me cookie another request just replaced is left alone, not deleted:
+    deleting it could land after the new cookie and sign the browser out."""
+    owner = app.test_client()
+    register(owner, "keeper")
+    login(owner, "keeper", remember=True)
+    first, second = app.test_client(), app.test_client()
+    copy_cookies(owner, first, "remember")
+    copy_cookies(owner, second, "remember")
+    assert first.get("/account").status_code == 200
+
+    response = second.get("/account")
+
+    assert response.status_code == 302
+    assert not any(
+        header.startswith("remember=")
+        for header in response.headers.getlist("Set-Cookie")
+    )

@@ -172,10 +172,18 @@ def mark_authenticated(forget_remember: bool = False) -> bool:
         g.clear_remember = True
 
     token = _assign_new_token(record)
+    user = record.user
     if not _commit_unless_ended():
         return False
-    _bind(record.user, record, token)
+    _bind(user, record, token)
     return True
+
+
+def forget_ended() -> None:
+    """Sign this request out after another request deleted its session row."""
+    session.clear()
+    logout_user()
+    g.pop("user_session", None)
 
 
 def _delete_row(record: UserSession) -> bool:
@@ -296,10 +304,14 @@ def _load_session():
     if isinstance(token, str):
         record = _record_for_token(token)
         state = _state(record, now) if record is not None else "revoked"
-        if state == "valid" and _touch(record, now):
-            g.user_session = record
-            _set_request_user(record.user)
-            return None
+        if state == "valid":
+            # Loaded before _touch commits: after the commit, reading it would load
+            # the row again, which a parallel sign-out may have deleted by then.
+            user = record.user
+            if _touch(record, now):
+                g.user_session = record
+                _set_request_user(user)
+                return None
 
         expired = state in ("expired", "rememberable")
         if state == "expired":
@@ -355,11 +367,17 @@ def _restore_from_remember_cookie(now: datetime) -> bool:
         return False
 
     remember_token = _read_remember_cookie(cookie)
-    record = None
-    if remember_token is not None:
-        record = _record_for_remember_token(remember_token)
-    if record is None or record.remember_until is None:
+    if remember_token is None:
+        # Not a cookie of ours (a bad signature or shape): drop it.
         g.clear_remember = True
+        return False
+
+    record = _record_for_remember_token(remember_token)
+    if record is None or record.remember_until is None:
+        # Kept, not deleted: a request sent at the same moment (tabs restored after
+        # a browser restart) may just have replaced this cookie, and deleting it
+        # here could land after the new one and sign the browser out. A revoked
+        # cookie matches no row, so keeping it opens nothing.
         return False
 
     if now >= as_utc(record.remember_until):
@@ -387,14 +405,14 @@ def _restore_from_remember_cookie(now: datetime) -> bool:
     token = _assign_new_token(record)
     g.remember_token = remember_token
     g.remember_until = as_utc(record.remember_until)
+    # Read before the commit expires them: a parallel "sign out everywhere" may
+    # delete the row right after it, and reading would then load a row that is gone.
+    user, username = record.user, record.user.username
     if not _commit_unless_ended():
         return False
-    _bind(record.user, record, token)
+    _bind(user, record, token)
     record_event(
-        "auth.login.succeeded",
-        user_id=record.user_id,
-        username=record.user.username,
-        method="remember_me",
+        "auth.login.succeeded", user_id=user.id, username=username, method="remember_me"
     )
     return True
 

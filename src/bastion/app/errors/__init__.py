@@ -2,10 +2,11 @@
 
 import logging
 
-from flask import Flask, g, render_template
+from flask import Flask, flash, g, redirect, render_template, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm.exc import ObjectDeletedError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from bastion.app import sessions
@@ -15,6 +16,7 @@ from bastion.logs.events import record_event
 logger = logging.getLogger(__name__)
 
 CSRF_EXPIRED = "This form has expired. Reload the page and try again."
+SESSION_ENDED = "Your session has ended. Please sign in again."
 UNAVAILABLE = "The service is briefly unavailable. Please try again in a moment."
 RETRY_AFTER_SECONDS = 5
 _PLAIN_PAGE = (
@@ -32,6 +34,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_failed)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(ObjectDeletedError, _session_ended_meanwhile)
     app.register_error_handler(PoolTimeoutError, _database_unavailable)
     app.register_error_handler(InternalServerError, _server_error)
 
@@ -72,6 +75,17 @@ def _http_error(error: HTTPException):
     ]
     page, code = _page("errors/http.html", error.code, title=error.name)
     return page, code, headers
+
+
+def _session_ended_meanwhile(error: ObjectDeletedError):
+    # Rows are deleted only to end sessions. Another request (a sign-out elsewhere,
+    # a password change) ended this one while it was being served: answer as to a
+    # visitor who has just been signed out, not with a 500.
+    logger.info("The session ended during its request; asked to sign in again.")
+    _roll_back()
+    sessions.forget_ended()
+    flash(SESSION_ENDED, "info")
+    return redirect(url_for("auth.login"))
 
 
 def _database_unavailable(error: Exception):
