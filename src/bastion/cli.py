@@ -1,8 +1,10 @@
 """The ``bastion`` command: serve the app, manage its database, make keys."""
 
+import getpass
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -166,17 +168,29 @@ def create_admin(username: str) -> None:
         AdminAccountError,
         account_exists,
         create_or_promote_admin,
+        username_problem,
     )
 
-    if account_exists(username):
-        # Promoting checks the password the user has; there is nothing to repeat.
-        password = click.prompt(
-            f"{username} exists; enter their current password", hide_input=True
-        )
-    else:
-        password = click.prompt(
-            "Password", hide_input=True, confirmation_prompt="Repeat the password"
-        )
+    exists = account_exists(username)
+    # Said before the password is asked for, not after it was typed twice.
+    problem = username_problem(username, new=not exists)
+    if problem:
+        click.echo(f"Error: {problem}", err=True)
+        sys.exit(1)
+
+    # A password piped in (not a terminal) is read as typed, without getpass's
+    # warning that it cannot hide the echo: there is no terminal to echo to.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", getpass.GetPassWarning)
+        if exists:
+            # Promoting checks the password the user has; there is nothing to repeat.
+            password = click.prompt(
+                f"{username} exists; enter their current password", hide_input=True
+            )
+        else:
+            password = click.prompt(
+                "Password", hide_input=True, confirmation_prompt="Repeat the password"
+            )
     try:
         outcome = create_or_promote_admin(username, password)
     except AdminAccountError as error:

@@ -1,8 +1,13 @@
 """Admins: created from the command line, see users, end their sessions; others 403."""
 
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bastion.app.admin_accounts import create_or_promote_admin
@@ -75,6 +80,57 @@ def test_create_admin_prompts_for_the_password(tmp_path, monkeypatch):
     assert ADMIN_PASSWORD not in result.output
 
 
+@pytest.mark.parametrize(
+    ("username", "reason"),
+    [
+        ("x", "3 to 32 letters"),
+        ("123", "needs at least one letter"),
+        ("a b c", "3 to 32 letters"),
+    ],
+)
+def test_create_admin_refuses_a_bad_name_before_asking(
+    tmp_path, monkeypatch, username, reason
+):
+    """A name that cannot be used is refused first, not after the password twice."""
+    assert run_bastion(tmp_path, monkeypatch, "db", "upgrade").exit_code == 0
+
+    result = run_bastion(tmp_path, monkeypatch, "users", "create-admin", username)
+
+    assert result.exit_code == 1
+    assert reason in result.output
+    assert "Password" not in result.output
+
+
+def test_a_piped_password_creates_the_admin_without_a_warning(tmp_path):
+    """Scripts pipe the password in: no getpass warning, no log line about it."""
+    environ = {
+        **os.environ,
+        "APP_ENV": "testing",
+        "DATABASE_PATH": str(tmp_path / "test.db"),
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    for name in ("ENV_FILE", "DATABASE_URL", "SECRET_KEY"):
+        environ.pop(name, None)
+    bastion = [str(Path(sys.executable).parent / "bastion")]
+    subprocess.run([*bastion, "db", "upgrade"], env=environ, cwd=tmp_path, check=True)
+
+    result = subprocess.run(
+        [*bastion, "users", "create-admin", "piper"],
+        input=f"{ADMIN_PASSWORD}\n{ADMIN_PASSWORD}\n",
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=tmp_path,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Created admin piper." in result.stdout
+    assert "GetPassWarning" not in result.stderr
+    assert "warnings" not in result.stderr
+    assert ADMIN_PASSWORD not in result.stdout + result.stderr
+
+
 def test_promoting_asks_for_the_current_password_once(tmp_path, monkeypatch):
     """For an existing user there is no new password to repeat: one prompt."""
     assert run_bastion(tmp_path, monkeypatch, "db", "upgrade").exit_code == 0
@@ -101,8 +157,6 @@ def test_promoting_asks_for_the_current_password_once(tmp_path, monkeypatch):
 
 def test_create_admin_refuses_a_weak_password(app):
     """The command holds admins to the same password policy as registration."""
-    import pytest
-
     from bastion.app.admin_accounts import AdminAccountError
 
     with app.app_context(), pytest.raises(AdminAccountError):
@@ -111,8 +165,6 @@ def test_create_admin_refuses_a_weak_password(app):
 
 def test_promoting_an_existing_user_needs_their_password(app, client):
     """An existing name becomes admin only with that user's own password."""
-    import pytest
-
     from bastion.app.admin_accounts import AdminAccountError
 
     register(client, "member")

@@ -482,3 +482,18 @@ def test_ip_filter_finds_an_ipv4_client_seen_through_ipv6(app):
 
     assert _stored_events(app, "csrf.failed")[0].ip_address == "192.0.2.7"
     assert "csrf.failed" in admin.get("/admin/audit?ip=::ffff:192.0.2.7").text
+
+
+def test_time_filter_takes_a_date_alone_as_that_whole_day(app):
+    """since=2025-03-01 starts at its midnight; until=2025-03-01 keeps all of it, as
+    typed in an address bar or a script, with a space instead of T too."""
+    admin = _admin(app)
+    _store(app, "mark-eve", time=datetime(2025, 2, 28, 23, 59, 59, tzinfo=UTC))
+    _store(app, "mark-day", time=datetime(2025, 3, 1, 23, 59, 30, tzinfo=UTC))
+    _store(app, "mark-next", time=datetime(2025, 3, 2, 0, 0, 0, tzinfo=UTC))
+
+    assert _marks(admin, "?since=2025-03-01&until=2025-03-01") == ["mark-day"]
+    assert _marks(admin, "?since=2025-03-01 23:59&until=2025-03-02") == [
+        "mark-next",
+        "mark-day",
+    ]

@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import select
 
-from bastion.app.auth.forms import NEEDS_A_LETTER, USERNAME_HAS_LETTER, USERNAME_PATTERN
+from bastion.app.auth.forms import USERNAME_HAS_LETTER, USERNAME_PATTERN
 from bastion.app.extensions import db
 from bastion.app.models import ROLE_ADMIN, USERNAME_MAX_LENGTH, User, username_matches
 from bastion.app.password_policy import password_problem
@@ -29,17 +29,26 @@ def account_exists(username: str) -> bool:
     )
 
 
+def username_problem(username: str, new: bool) -> str | None:
+    """Why ``username`` cannot name an admin (a ``new`` account's, or an existing
+    one's), or None when it can."""
+    if not 3 <= len(username) <= USERNAME_MAX_LENGTH or not re.fullmatch(
+        USERNAME_PATTERN, username
+    ):
+        return "a username is 3 to 32 letters, digits, dots, underscores or hyphens."
+    if new and not re.match(USERNAME_HAS_LETTER, username):
+        return "a new username needs at least one letter."
+    return None
+
+
 def create_or_promote_admin(username: str, password: str) -> str:
     """Create ``username`` as an admin, or give an existing user the admin role.
 
     For an existing user the password must be theirs: the command never resets one.
     """
-    if not 3 <= len(username) <= USERNAME_MAX_LENGTH or not re.fullmatch(
-        USERNAME_PATTERN, username
-    ):
-        raise AdminAccountError(
-            "a username is 3 to 32 letters, digits, dots, underscores or hyphens."
-        )
+    problem = username_problem(username, new=False)
+    if problem:
+        raise AdminAccountError(problem)
 
     passwords = current_passwords()
     user = db.session.scalar(select(User).where(username_matches(username)))
@@ -61,9 +70,7 @@ def create_or_promote_admin(username: str, password: str) -> str:
         )
         return f"{user.username} is now an admin."
 
-    if not re.match(USERNAME_HAS_LETTER, username):
-        raise AdminAccountError(f"a new username needs a letter: {NEEDS_A_LETTER}")
-    problem = password_problem(
+    problem = username_problem(username, new=True) or password_problem(
         password, username, current_settings().password_min_length
     )
     if problem:

@@ -32,7 +32,15 @@ _PSEUDONYM = re.compile(r"anon:[0-9a-f]{16}")
 # user_id columns are 32-bit integers.
 LARGEST_USER_ID = 2**31 - 1
 _FILTERS = ("event", "user", "ip", "since", "until")
-_TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+# As the browser's picker sends them, and as typed in an address: a date alone, or
+# a date and time with T or a space between.
+_TIME_FORMATS = [
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+]
 
 
 def _stripped(text: str | None) -> str | None:
@@ -149,10 +157,12 @@ def _end_of(until: DateTimeLocalField) -> datetime:
     """The first instant after what ``until`` names, so that all of it is included.
 
     A time picked to the minute means the whole minute: until 11:41 keeps an event
-    at 11:41:30. With seconds, it means that whole second.
+    at 11:41:30. With seconds, it means that whole second; a date alone, that day.
     """
-    to_the_minute = until.raw_data[0].strip().count(":") == 1
-    step = timedelta(minutes=1) if to_the_minute else timedelta(seconds=1)
+    colons = until.raw_data[0].strip().count(":")
+    step = {0: timedelta(days=1), 1: timedelta(minutes=1)}.get(
+        colons, timedelta(seconds=1)
+    )
     return until.data.replace(tzinfo=UTC) + step
 
 
