@@ -497,3 +497,14 @@ def test_time_filter_takes_a_date_alone_as_that_whole_day(app):
         "mark-next",
         "mark-day",
     ]
+
+
+@pytest.mark.parametrize(
+    "until", ["9999-12-31T23:59", "9999-12-31T23:59:59", "9999-12-31"]
+)
+def test_an_end_at_the_last_day_there_is_keeps_everything(app, until):
+    """Nothing comes after the end of 9999: such an end is no limit, and no 500."""
+    admin = _admin(app)
+    _store(app, "mark-any", time=datetime(2025, 3, 1, 10, 0, tzinfo=UTC))
+
+    assert _marks(admin, f"?until={until}") == ["mark-any"]

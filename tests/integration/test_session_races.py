@@ -8,12 +8,19 @@ import logging
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 
 from bastion.app import sessions
 from bastion.app.extensions import db
-from bastion.app.models import UserSession, utc_now
-from tests.helpers import copy_cookies, csrf_token, events, login, register
+from bastion.app.models import User, UserSession, utc_now
+from tests.helpers import (
+    PASSWORD,
+    copy_cookies,
+    csrf_token,
+    events,
+    login,
+    register,
+)
 
 
 @pytest.fixture
@@ -166,3 +173,60 @@ def test_a_lost_remember_race_keeps_the_cookie_it_cannot_use(app, logged):
         header.startswith("remember=")
         for header in response.headers.getlist("Set-Cookie")
     )
+
+
+def test_another_row_gone_missing_is_a_fault_not_a_sign_out(make_app):
+    """Only this visitor's own ended session is answered by signing them out; any
+    other row that vanished mid-request is a 500, and the visitor stays signed in."""
+    app = make_app()
+    # Answered as in production, with the 500 page, instead of raised into the test.
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.route("/reads-another-session")
+    def reads_another_session():
+        other = db.session.scalars(
+            select(UserSession).where(UserSession.id != sessions.current().id)
+        ).one()
+        _meanwhile(delete(UserSession).where(UserSession.id == other.id))
+        db.session.expire(other)
+        return other.device
+
+    reader, other = app.test_client(), app.test_client()
+    register(reader, "reader")
+    login(reader, "reader")
+    login(other, "reader")
+
+    response = reader.get("/reads-another-session")
+
+    assert response.status_code == 500
+    assert reader.get("/account").status_code == 200
+
+
+def test_a_password_change_just_after_a_sign_in_ends_it(app, logged):
+    """The change commits right after the sign-in's row: the sign-in stands, as it
+    was checked before the change, is recorded, and the change ends it at once."""
+    client = app.test_client()
+    register(client, "sleeper")
+    race = {"on": True}
+
+    def change_meanwhile(session):
+        if race.pop("on", False):
+            _meanwhile(update(User).values(password_hash="changed"))
+            _meanwhile(delete(UserSession))
+
+    token = csrf_token(client, "/login")
+    logged.clear()
+    event.listen(db.session, "after_commit", change_meanwhile)
+    try:
+        response = client.post(
+            "/login",
+            data={"csrf_token": token, "username": "sleeper", "password": PASSWORD},
+        )
+    finally:
+        event.remove(db.session, "after_commit", change_meanwhile)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert len(events(logged, "auth.login.succeeded")) == 1
+    assert events(logged, "auth.login.failed") == []
+    assert client.get("/account").status_code == 302

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from bastion.app.extensions import db
@@ -67,14 +67,21 @@ def start(user: User, remember: bool, verified_hash: str) -> UserSession | None:
 
     token = _assign_new_token(record)
     db.session.add(record)
-    db.session.commit()
-    db.session.refresh(user)
-    if user.password_hash != verified_hash:
-        db.session.delete(record)
-        db.session.commit()
+    db.session.flush()
+    # Read under a share lock, in the transaction that adds the row: a password
+    # change's UPDATE then waits for this commit (and its DELETE sees the new row),
+    # or this read waits for the change's commit and sees the new hash. Reading after
+    # the commit left a gap on PostgreSQL where a row committed after the change's
+    # DELETE outlived it. SQLite has no row locks; its write lock orders the two.
+    stored_hash = db.session.scalar(
+        select(User.password_hash).where(User.id == user.id).with_for_update(read=True)
+    )
+    if stored_hash != verified_hash:
+        db.session.rollback()
         g.pop("remember_token", None)
         return None
 
+    db.session.commit()
     _bind(user, record, token)
     return record
 
@@ -177,6 +184,21 @@ def mark_authenticated(forget_remember: bool = False) -> bool:
         return False
     _bind(user, record, token)
     return True
+
+
+def current_row_deleted() -> bool:
+    """Whether this request's session row is gone, deleted by another request.
+
+    Call it after a rollback: it reads the database, not the row's loaded state.
+    """
+    record = g.get("user_session")
+    identity = inspect(record).identity if record is not None else None
+    if identity is None:
+        return True
+    found = db.session.scalar(
+        select(UserSession.id).where(UserSession.id == identity[0])
+    )
+    return found is None
 
 
 def forget_ended() -> None:

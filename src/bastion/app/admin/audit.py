@@ -148,13 +148,15 @@ def _filtered(form: AuditFilterForm) -> Select:
         query = query.where(
             AuditEvent.created_at >= form.since.data.replace(tzinfo=UTC)
         )
-    if form.until.data:
-        query = query.where(AuditEvent.created_at < _end_of(form.until))
+    end = _end_of(form.until) if form.until.data else None
+    if end is not None:
+        query = query.where(AuditEvent.created_at < end)
     return query
 
 
-def _end_of(until: DateTimeLocalField) -> datetime:
-    """The first instant after what ``until`` names, so that all of it is included.
+def _end_of(until: DateTimeLocalField) -> datetime | None:
+    """The first instant after what ``until`` names, so that all of it is included,
+    or None when nothing comes after it (the last minute of the year 9999).
 
     A time picked to the minute means the whole minute: until 11:41 keeps an event
     at 11:41:30. With seconds, it means that whole second; a date alone, that day.
@@ -163,7 +165,10 @@ def _end_of(until: DateTimeLocalField) -> datetime:
     step = {0: timedelta(days=1), 1: timedelta(minutes=1)}.get(
         colons, timedelta(seconds=1)
     )
-    return until.data.replace(tzinfo=UTC) + step
+    try:
+        return until.data.replace(tzinfo=UTC) + step
+    except OverflowError:
+        return None
 
 
 def _user_condition(text: str):

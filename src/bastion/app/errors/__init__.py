@@ -78,11 +78,13 @@ def _http_error(error: HTTPException):
 
 
 def _session_ended_meanwhile(error: ObjectDeletedError):
-    # Rows are deleted only to end sessions. Another request (a sign-out elsewhere,
-    # a password change) ended this one while it was being served: answer as to a
-    # visitor who has just been signed out, not with a 500.
-    logger.info("The session ended during its request; asked to sign in again.")
+    # Another request (a sign-out elsewhere, a password change) ended this one while
+    # it was being served: answer as to a visitor who has just been signed out, not
+    # with a 500. Any other row gone missing is a fault, and raised as one.
     _roll_back()
+    if not sessions.current_row_deleted():
+        raise error
+    logger.info("The session ended during its request; asked to sign in again.")
     sessions.forget_ended()
     flash(SESSION_ENDED, "info")
     return redirect(url_for("auth.login"))
