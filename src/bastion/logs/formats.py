@@ -6,6 +6,7 @@ secrets in the message, the traceback and (JSON) every field, and keep a record 
 line whatever a client typed.
 """
 
+import functools
 import json
 import logging
 import math
@@ -106,7 +107,7 @@ class JSONFormatter(logging.Formatter):
                 # Ours or a trusted proxy's, checked already; masking would only hide
                 # the rare id made of digits that passes the card check.
                 entry[key] = value
-            elif is_secret_name(key):
+            elif _is_secret_field(key):
                 entry[key] = MASK
             else:
                 entry[key] = _redacted_value(value, self.redact)
@@ -117,10 +118,28 @@ class JSONFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = self.redact(self.formatStack(record.stack_info))
         # json.dumps escapes line breaks and control characters: one record, one line.
-        line = json.dumps(entry, ensure_ascii=False)
+        line = _ENCODER.encode(entry)
         # Except the three that JSON allows raw but str.splitlines() and some
         # shippers take for line breaks.
         return line if line.isascii() else line.translate(_LINE_BREAKS_ESCAPED)
+
+
+# One encoder for every record: json.dumps with any option builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+# Extra fields are named in code (extra={...}), so a few names recur on every record;
+# checking each against the secret-name pattern cost more than the rest of the line.
+_LONGEST_CACHED_NAME = 64
+
+
+def _is_secret_field(name: str) -> bool:
+    if len(name) > _LONGEST_CACHED_NAME:
+        return is_secret_name(name)
+    return _is_secret_short_name(name)
+
+
+@functools.lru_cache(maxsize=256)
+def _is_secret_short_name(name: str) -> bool:
+    return is_secret_name(name)
 
 
 _LINE_BREAKS_ESCAPED = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
