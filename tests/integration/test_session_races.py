@@ -230,3 +230,22 @@ def test_a_password_change_just_after_a_sign_in_ends_it(app, logged):
     assert len(events(logged, "auth.login.succeeded")) == 1
     assert events(logged, "auth.login.failed") == []
     assert client.get("/account").status_code == 302
+
+
+def test_a_row_gone_missing_on_a_signed_out_request_is_a_fault(make_app):
+    """With no session of its own, a request has nothing that could have ended."""
+    app = make_app()
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.route("/reads-a-vanished-session")
+    def reads_a_vanished_session():
+        row = db.session.scalars(select(UserSession)).one()
+        _meanwhile(delete(UserSession).where(UserSession.id == row.id))
+        db.session.expire(row)
+        return row.device
+
+    owner, visitor = app.test_client(), app.test_client()
+    register(owner, "owner")
+    login(owner, "owner")
+
+    assert visitor.get("/reads-a-vanished-session").status_code == 500

@@ -9,6 +9,7 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
@@ -41,12 +42,17 @@ def init_sessions(app: Flask) -> None:
     app.after_request(_write_cookies)
 
 
-def start(user: User, remember: bool, verified_hash: str) -> UserSession | None:
+def start(
+    user: User, remember: bool, verified_hash: str, accepts: Callable[[str], bool]
+) -> UserSession | None:
     """Begin a new sign-in: a new row and a new token, nothing carried over.
 
-    ``verified_hash`` is the password hash the password was checked against. If a
-    password change committed meanwhile, the new row is withdrawn and None returned,
-    so a sign-in with the old password never outlives the change.
+    ``verified_hash`` is the password hash the password was checked against, and
+    ``accepts(stored_hash)`` says whether the password typed matches another hash.
+    If the stored hash changed meanwhile and no longer accepts the password (a
+    password change, not a rehash of the same password by a parallel sign-in), the
+    new row is withdrawn and None returned, so a sign-in with the old password never
+    outlives the change.
     """
     now = utc_now()
     settings = current_settings()
@@ -76,7 +82,7 @@ def start(user: User, remember: bool, verified_hash: str) -> UserSession | None:
     stored_hash = db.session.scalar(
         select(User.password_hash).where(User.id == user.id).with_for_update(read=True)
     )
-    if stored_hash != verified_hash:
+    if stored_hash != verified_hash and not accepts(stored_hash):
         db.session.rollback()
         g.pop("remember_token", None)
         return None
@@ -192,7 +198,10 @@ def current_row_deleted() -> bool:
     Call it after a rollback: it reads the database, not the row's loaded state.
     """
     record = g.get("user_session")
-    identity = inspect(record).identity if record is not None else None
+    if record is None:
+        # No session of this request's: whatever row went missing, it was not one.
+        return False
+    identity = inspect(record).identity
     if identity is None:
         return True
     found = db.session.scalar(

@@ -11,7 +11,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bastion.app import sessions
@@ -80,8 +80,17 @@ def login():
         reason = "unknown_user" if user is None else "wrong_password"
         return _refuse_sign_in(form, username, user, reason)
 
-    verified_hash = _upgrade_hash(user, form.password.data)
-    if sessions.start(user, form.remember.data, verified_hash) is None:
+    password = form.password.data
+    verified_hash = _upgrade_hash(user, password)
+    started = sessions.start(
+        user,
+        form.remember.data,
+        verified_hash,
+        # A hash stored since the check may be the same password rehashed by a
+        # parallel sign-in; only a hash that refuses it means the password changed.
+        accepts=lambda stored_hash: current_passwords().verify(stored_hash, password),
+    )
+    if started is None:
         return _refuse_sign_in(form, username, user, "password_changed")
 
     record_event(
@@ -107,13 +116,32 @@ def _refuse_sign_in(form: LoginForm, username: str, user: User | None, reason: s
 
 
 def _upgrade_hash(user: User, password: str) -> str:
-    """Rehash with the current argon2 parameters if they rose; return the hash."""
+    """Rehash with the current argon2 parameters if they changed; return the hash the
+    password is now known to match.
+
+    The new hash replaces only the one the password was checked against: if a
+    password change committed since the check, writing it would undo the change.
+    """
     passwords = current_passwords()
-    if passwords.needs_update(user.password_hash):
-        user.password_hash = passwords.hash(password)
-        db.session.commit()
-        logger.info("Upgraded the password hash of user id=%s.", user.id)
-    return user.password_hash
+    checked_hash = user.password_hash
+    if not passwords.needs_update(checked_hash):
+        return checked_hash
+
+    user_id = user.id
+    new_hash = passwords.hash(password)
+    replaced = db.session.execute(
+        update(User)
+        .where(User.id == user_id, User.password_hash == checked_hash)
+        .values(password_hash=new_hash)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not replaced:
+        # Changed, or rehashed by a parallel sign-in; start() checks which.
+        return checked_hash
+    logger.info("Upgraded the password hash of user id=%s.", user_id)
+    # Not read back: a password change committed since would be taken as checked.
+    return new_hash
 
 
 def _find_user(username: str) -> User | None:
