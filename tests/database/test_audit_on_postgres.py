@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 from bastion.app.admin_accounts import create_or_promote_admin
 from bastion.app.audit import store
 from bastion.app.models import utc_now
-from tests.helpers import login
+from tests.helpers import csrf_token, login
 
 ADMIN_PASSWORD = "granite orchard seventeen kites"
 
@@ -76,3 +76,19 @@ def _entry(mark: str, when: datetime) -> dict[str, object]:
         "user_agent": None,
         "reason": "x",
     }
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/users/{id}/end-sessions", "/account/sessions/{id}/end"],
+    ids=["admin", "account"],
+)
+def test_an_id_beyond_the_id_columns_is_not_found(build_app, database_url, path):
+    """2**31 fits in a URL but not in an INTEGER column: a 404, not PostgreSQL's
+    "integer out of range" as a 500."""
+    admin = _admin_client(build_app(database_url))
+    token = csrf_token(admin, "/admin/users")
+
+    response = admin.post(path.format(id=2**31), data={"csrf_token": token})
+
+    assert response.status_code == 404

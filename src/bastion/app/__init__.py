@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter, Map
 from bastion.app import sessions
 from bastion.app.audit import init_audit
 from bastion.app.extensions import db, login_manager, migrate
+from bastion.app.models import LARGEST_ROW_ID, User
 from bastion.app.passwords import Passwords
 from bastion.app.sessions import init_sessions
 from bastion.config import Settings
@@ -39,14 +40,14 @@ class BastionFlask(Flask):
 
 
 class RowIdConverter(IntegerConverter):
-    """A table row's id in a URL: 1 up to the largest integer the databases store.
+    """A table row's id in a URL: 1 up to the largest id an id column holds.
 
-    A larger number would reach SQLite as an integer it cannot hold, and fail with a
-    500; out of range, the route does not match and the answer is a 404.
+    A larger number would reach the database as an integer its column cannot hold,
+    and fail with a 500; out of range, the route does not match and answers 404.
     """
 
     def __init__(self, url_map: Map) -> None:
-        super().__init__(url_map, min=1, max=2**63 - 1)
+        super().__init__(url_map, min=1, max=LARGEST_ROW_ID)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -74,8 +75,6 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _init_login(app: Flask) -> None:
-    from bastion.app.models import User
-
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to open that page."

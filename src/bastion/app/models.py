@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from bastion.app.extensions import db
 
 USERNAME_MAX_LENGTH = 32
+# Ids are INTEGER columns: 32-bit on PostgreSQL, which refuses a larger number in a
+# query with an error (a 500) rather than finding no row.
+LARGEST_ROW_ID = 2**31 - 1
 ROLE_USER = "user"
 ROLE_ADMIN = "admin"
 

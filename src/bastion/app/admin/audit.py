@@ -14,7 +14,7 @@ from wtforms.validators import Length, Optional, ValidationError
 from bastion.app.admin import admin_required, bp
 from bastion.app.auth.forms import USERNAME_PATTERN
 from bastion.app.extensions import db
-from bastion.app.models import AuditEvent, User, username_matches
+from bastion.app.models import LARGEST_ROW_ID, AuditEvent, User, username_matches
 from bastion.logs.catalogue import BY_NAME, EVENTS
 from bastion.logs.events import (
     canonical_address,
@@ -29,8 +29,6 @@ LAST_PAGE = 2000
 _USER_ID = re.compile(r"[0-9]{1,18}")
 # A pseudonym copied from the page, as bastion.logs.events.pseudonym writes them.
 _PSEUDONYM = re.compile(r"anon:[0-9a-f]{16}")
-# user_id columns are 32-bit integers.
-LARGEST_USER_ID = 2**31 - 1
 _FILTERS = ("event", "user", "ip", "since", "until")
 # As the browser's picker sends them, and as typed in an address: a date alone, or
 # a date and time with T or a space between.
@@ -188,7 +186,7 @@ def _user_condition(text: str):
         conditions.append(AuditEvent.username == text)
     if _USER_ID.fullmatch(text):
         # Beyond the id column's range no row can match; PostgreSQL would refuse it.
-        if int(text) <= LARGEST_USER_ID:
+        if int(text) <= LARGEST_ROW_ID:
             conditions += _about_user(int(text))
     elif re.fullmatch(USERNAME_PATTERN, text):
         # Only a name an account could have is looked up: PostgreSQL refuses a NUL.
