@@ -25,21 +25,14 @@ from bastion.database import (
     unreachable_message,
 )
 
+logger = logging.getLogger(__name__)
+
 
 def settings_and_logging_or_exit() -> Settings:
-    """Load settings (or exit 2 listing the problems), then set up logging from them.
+    """Load settings (or exit 2 listing the problems), then set up logging from them."""
+    from bastion.extension import load_settings_and_logging
 
-    Warnings from loading are logged after the set-up, in its format, so a JSON log
-    stays JSON from its first line.
-    """
-    from bastion.extension import configure_logging_from
-    from bastion.logs.setup import records_held
-
-    with records_held() as held:
-        settings = settings_or_exit()
-    configure_logging_from(settings)
-    held.replay()
-    return settings
+    return settings_or_exit(load_settings_and_logging)
 
 
 def with_app_context(command: Callable) -> Callable:
@@ -72,7 +65,7 @@ def main() -> None:
 def serve() -> None:
     """Serve the app with gunicorn on HOST:PORT from the settings."""
     settings = settings_and_logging_or_exit()
-    logging.getLogger(__name__).info(
+    logger.info(
         "Serving Bastion (%s profile) on http://%s with %d worker(s).",
         settings.profile,
         settings.bind_address,

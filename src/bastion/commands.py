@@ -5,6 +5,7 @@
 """
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -43,10 +44,10 @@ def chosen_env_file() -> Path | object:
     return FROM_ENVIRONMENT if chosen is None else chosen
 
 
-def settings_or_exit() -> Settings:
-    """Load settings, or print every problem and exit with status 2."""
+def settings_or_exit(load: Callable[..., Settings] = load_settings) -> Settings:
+    """Load settings with ``load``, or print every problem and exit with status 2."""
     try:
-        return load_settings(env_file=chosen_env_file())
+        return load(env_file=chosen_env_file())
     except ConfigError as error:
         click.echo("Bastion's settings are not usable; fix these:", err=True)
         click.echo(error.report(), err=True)

@@ -28,7 +28,7 @@ def test_non_admin_gets_403_and_it_is_logged(client, caplog):
     register(client, "nosy")
     login(client, "nosy")
 
-    with caplog.at_level(logging.WARNING, logger="bastion"):
+    with caplog.at_level(logging.INFO, logger="bastion"):
         response = client.get("/admin/users")
 
     assert response.status_code == 403

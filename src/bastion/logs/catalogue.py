@@ -39,6 +39,8 @@ class Event:
     description: str
     # Fields this event adds to the common ones, with what each holds.
     fields: tuple[tuple[str, str], ...] = ()
+    # Refusals too: a refused request is the client's doing, not a fault of the
+    # server. WARNING is kept for what an operator should act on.
     level: int = logging.INFO
     # Stored in the audit_events table as well as logged. Start-up events are only
     # logged: they happen in every process, before the database may exist.
@@ -105,7 +107,6 @@ EVENTS: tuple[Event, ...] = (
         DENIED,
         "A form was posted without a valid CSRF token.",
         (("reason", "Flask-WTF's description of what was wrong with the token."),),
-        level=logging.WARNING,
     ),
     Event(
         "ratelimit.exceeded",
@@ -116,21 +117,18 @@ EVENTS: tuple[Event, ...] = (
             ("limit", "The limit that was reached, e.g. '5 per 1 minute'."),
             ("path", "The path requested."),
         ),
-        level=logging.WARNING,
     ),
     Event(
         "access.denied",
         DENIED,
         "A signed-in user opened a page their role does not allow.",
         (("path", "The path requested."),),
-        level=logging.WARNING,
     ),
     Event(
         "host.rejected",
         DENIED,
         "A request named a Host outside TRUSTED_HOSTS and got 400.",
         (("host", "The Host header as sent, escaped."),),
-        level=logging.WARNING,
     ),
     Event(
         "admin.user_created",
