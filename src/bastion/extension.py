@@ -53,10 +53,12 @@ class Bastion:
         )
         init_transport(app, settings)
         self.csrf.init_app(app)
-        init_rate_limits(app, settings)
+        limiter = init_rate_limits(app, settings)
         init_headers(app, settings)
 
-        init_events(app, settings.secret_key(), settings.log_pseudonymize)
+        init_events(
+            app, settings.secret_key(), settings.log_pseudonymize, limiter=limiter
+        )
 
         app.cli.add_command(toolkit_group("bastion"))
         app.extensions["bastion"] = self

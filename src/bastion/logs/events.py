@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from limits import parse
+from limits.strategies import RateLimiter
 
 from bastion.logs.catalogue import BY_NAME, DENIED, FAILURE
 from bastion.logs.redaction import ALREADY_MASKED, masked_for_log, quoted
@@ -38,29 +39,35 @@ _NOT_IN_MESSAGE = frozenset({"event", "time", "request_id"})
 # action the caller rate-limits itself (already_limited) are always stored: capping
 # them too would let someone spend the cap on junk and keep real guesses unstored.
 STORED_PER_ADDRESS = parse("30 per minute")
-# Where bastion.security.ratelimit keeps its limiter; named here, not imported, as
-# that module records events through this one.
-_RATE_LIMITER = "bastion.ratelimit"
 # Integers from here up have 13 digits, the fewest a card number has.
 _SHORTEST_CARD = 10**12
 
 
 class _EventSettings:
-    def __init__(self, pseudonym_key: bytes, pseudonymize: bool) -> None:
+    def __init__(
+        self, pseudonym_key: bytes, pseudonymize: bool, limiter: RateLimiter | None
+    ) -> None:
         self.pseudonym_key = pseudonym_key
         self.pseudonymize = pseudonymize
+        self.limiter = limiter
         self.sinks: list[EventSink] = []
 
 
-def init_events(app: Flask, secret_key: str, pseudonymize: bool) -> None:
+def init_events(
+    app: Flask,
+    secret_key: str,
+    pseudonymize: bool,
+    limiter: RateLimiter | None = None,
+) -> None:
     """Prepare ``app`` to record events; with ``pseudonymize``, hash usernames.
 
     The pseudonym key is derived from ``secret_key``, so pseudonyms are stable
     while the key is, and change when it is rotated. Names that match no account are
-    hashed with it whatever ``pseudonymize`` says.
+    hashed with it whatever ``pseudonymize`` says. With a ``limiter``, refusals are
+    stored at most STORED_PER_ADDRESS per client address; without one, all are.
     """
     key = hmac.new(secret_key.encode(), _PSEUDONYM_LABEL, hashlib.sha256).digest()
-    app.extensions[_EXTENSION] = _EventSettings(key, pseudonymize)
+    app.extensions[_EXTENSION] = _EventSettings(key, pseudonymize, limiter)
 
 
 def add_event_sink(app: Flask, sink: EventSink) -> None:
@@ -124,7 +131,8 @@ def _may_store(outcome: str, entry: dict[str, object]) -> bool:
     if outcome not in (DENIED, FAILURE) or entry["ip"] is None:
         return True
 
-    limiter = current_app.extensions.get(_RATE_LIMITER)
+    settings = current_app.extensions.get(_EXTENSION)
+    limiter = settings.limiter if settings is not None else None
     if limiter is None:
         return True
     try:

@@ -32,10 +32,13 @@ _PREFIX = "bastion"
 AccountLookup = Callable[[str], tuple[int, str] | None]
 
 
-def init_rate_limits(app: Flask, settings: Settings) -> None:
-    """Create the counter storage named by RATELIMIT_STORAGE_URL for ``app``."""
+def init_rate_limits(app: Flask, settings: Settings) -> FixedWindowRateLimiter:
+    """Create the counter storage named by RATELIMIT_STORAGE_URL for ``app``; return
+    its limiter, for others that count in the same store."""
     storage = storage_from_string(settings.ratelimit_storage_url.reveal())
-    app.extensions[_EXTENSION] = FixedWindowRateLimiter(storage)
+    limiter = FixedWindowRateLimiter(storage)
+    app.extensions[_EXTENSION] = limiter
+    return limiter
 
 
 def set_account_lookup(app: Flask, lookup: AccountLookup) -> None:
