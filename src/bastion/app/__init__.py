@@ -99,8 +99,8 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from bastion.app import account, admin, auth, health, main
-    from bastion.app.auth.routes import account_named
     from bastion.app.errors import register_error_handlers
+    from bastion.app.users import account_named
 
     # So a sign-in refused as locked names the account, not only a hash of the name.
     set_account_lookup(app, account_named)

@@ -3,13 +3,12 @@
 import logging
 import re
 
-from sqlalchemy import select
-
 from bastion.app.auth.forms import USERNAME_HAS_LETTER, USERNAME_PATTERN
 from bastion.app.extensions import db
-from bastion.app.models import ROLE_ADMIN, USERNAME_MAX_LENGTH, User, username_matches
+from bastion.app.models import ROLE_ADMIN, USERNAME_MAX_LENGTH, User
 from bastion.app.password_policy import password_problem
 from bastion.app.passwords import current_passwords
+from bastion.app.users import find_user
 from bastion.context import current_settings
 from bastion.logs.events import record_event
 
@@ -22,11 +21,7 @@ class AdminAccountError(ValueError):
 
 def account_exists(username: str) -> bool:
     """Whether an account has ``username``, in any letter case."""
-    if not re.fullmatch(USERNAME_PATTERN, username):
-        return False
-    return (
-        db.session.scalar(select(User.id).where(username_matches(username))) is not None
-    )
+    return find_user(username) is not None
 
 
 def username_problem(username: str, new: bool) -> str | None:
@@ -51,7 +46,7 @@ def create_or_promote_admin(username: str, password: str) -> str:
         raise AdminAccountError(problem)
 
     passwords = current_passwords()
-    user = db.session.scalar(select(User).where(username_matches(username)))
+    user = find_user(username)
     if user is not None:
         if not passwords.verify(user.password_hash, password):
             raise AdminAccountError(

@@ -12,9 +12,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from bastion.app.admin import admin_required, bp
-from bastion.app.auth.forms import USERNAME_PATTERN
 from bastion.app.extensions import db
-from bastion.app.models import LARGEST_ROW_ID, AuditEvent, User, username_matches
+from bastion.app.models import LARGEST_ROW_ID, AuditEvent
+from bastion.app.users import find_user
 from bastion.logs.catalogue import BY_NAME, EVENTS
 from bastion.logs.events import (
     canonical_address,
@@ -188,11 +188,10 @@ def _user_condition(text: str):
         # Beyond the id column's range no row can match; PostgreSQL would refuse it.
         if int(text) <= LARGEST_ROW_ID:
             conditions += _about_user(int(text))
-    elif re.fullmatch(USERNAME_PATTERN, text):
-        # Only a name an account could have is looked up: PostgreSQL refuses a NUL.
-        found = db.session.scalar(select(User.id).where(username_matches(text)))
-        if found is not None:
-            conditions += _about_user(found)
+    else:
+        account = find_user(text)
+        if account is not None:
+            conditions += _about_user(account.id)
     return or_(*conditions)
 
 

@@ -1,7 +1,6 @@
 """Views for registration, sign-in and sign-out."""
 
 import logging
-import re
 
 from flask import (
     flash,
@@ -11,21 +10,21 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from bastion.app import sessions
 from bastion.app.auth import bp
 from bastion.app.auth.forms import (
     PASSWORD_MAX_LENGTH,
-    USERNAME_PATTERN,
     LoginForm,
     RegisterForm,
 )
 from bastion.app.auth.redirects import safe_next
 from bastion.app.extensions import db
-from bastion.app.models import USERNAME_MAX_LENGTH, User, username_matches
+from bastion.app.models import User
 from bastion.app.passwords import current_passwords
+from bastion.app.users import find_user
 from bastion.logs.events import record_event
 from bastion.security.ratelimit import sign_in_limits, sign_up_limits
 
@@ -75,7 +74,7 @@ def login():
         return render_template("auth/login.html", form=form)
 
     username = form.username.data
-    user = _find_user(username)
+    user = find_user(username)
     if not _password_matches(user, form.password.data):
         reason = "unknown_user" if user is None else "wrong_password"
         return _refuse_sign_in(form, username, user, reason)
@@ -142,23 +141,6 @@ def _upgrade_hash(user: User, password: str) -> str:
     logger.info("Upgraded the password hash of user id=%s.", user_id)
     # Not read back: a password change committed since would be taken as checked.
     return new_hash
-
-
-def _find_user(username: str) -> User | None:
-    # No account can have a name outside the registration rules, so such a name is
-    # never sent to the database: lower() would map e.g. the Kelvin sign to "k", and
-    # PostgreSQL refuses a NUL with an error that would quote what was typed.
-    if len(username) > USERNAME_MAX_LENGTH or not re.fullmatch(
-        USERNAME_PATTERN, username
-    ):
-        return None
-    return db.session.scalar(select(User).where(username_matches(username)))
-
-
-def account_named(typed: str) -> tuple[int, str] | None:
-    """The id and username of the account ``typed`` names, for the sign-in limits."""
-    user = _find_user(typed)
-    return None if user is None else (user.id, user.username)
 
 
 def _password_matches(user: User | None, password: str) -> bool:
