@@ -19,6 +19,7 @@ from bastion.commands import (
 )
 from bastion.config import Settings
 from bastion.config.loader import ENV_FILE_VARIABLE
+from bastion.config.schema import AUDIT_RETENTION_RANGE
 from bastion.database import (
     EXIT_DATABASE_UNREACHABLE,
     database_answers_at_startup,
@@ -200,7 +201,7 @@ def audit() -> None:
 @audit.command()
 @click.option(
     "--days",
-    type=click.IntRange(1, 3650),
+    type=click.IntRange(*AUDIT_RETENTION_RANGE),
     default=None,
     help="Keep this many days instead of AUDIT_RETENTION_DAYS.",
 )

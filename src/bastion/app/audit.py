@@ -19,7 +19,6 @@ from bastion.logs.catalogue import COMMON_FIELDS
 from bastion.logs.events import add_event_sink, record_event
 
 PRUNE_BATCH_SIZE = 5000
-_COLUMN_LIMITS = {"username": 220, "user_agent": 220, "request_id": 64, "ip": 45}
 
 
 def init_audit(app: Flask) -> None:
@@ -40,10 +39,10 @@ def store(entry: dict[str, object]) -> None:
         "outcome": entry["outcome"],
         "user_id": _user_id(entry, "user_id"),
         "target_user_id": _user_id(entry, "target_user_id"),
-        "username": _cut(entry, "username"),
-        "ip_address": _cut(entry, "ip"),
-        "user_agent": _cut(entry, "user_agent"),
-        "request_id": _cut(entry, "request_id"),
+        "username": _cut(entry.get("username"), "username"),
+        "ip_address": _cut(entry.get("ip"), "ip_address"),
+        "user_agent": _cut(entry.get("user_agent"), "user_agent"),
+        "request_id": _cut(entry.get("request_id"), "request_id"),
         "details": json.dumps(details, sort_keys=True, default=str),
     }
     with db.engine.begin() as connection:
@@ -56,9 +55,11 @@ def _user_id(entry: dict[str, object], key: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _cut(entry: dict[str, object], key: str) -> str | None:
-    value = entry.get(key)
-    return None if value is None else str(value)[: _COLUMN_LIMITS[key]]
+def _cut(value: object, column: str) -> str | None:
+    """``value`` as text that fits ``column``: PostgreSQL refuses a longer string."""
+    if value is None:
+        return None
+    return str(value)[: AuditEvent.__table__.c[column].type.length]
 
 
 class PruneInterrupted(Exception):

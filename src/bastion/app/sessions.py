@@ -124,9 +124,7 @@ def end_current() -> bool:
     record = current()
     ended = record is not None and _delete_row(record)
 
-    session.clear()
-    logout_user()
-    g.pop("user_session", None)
+    forget_ended()
     g.clear_remember = True
     return ended
 
@@ -197,7 +195,7 @@ def current_row_deleted() -> bool:
 
     Call it after a rollback: it reads the database, not the row's loaded state.
     """
-    record = g.get("user_session")
+    record = current()
     if record is None:
         # No session of this request's: whatever row went missing, it was not one.
         return False
@@ -211,7 +209,7 @@ def current_row_deleted() -> bool:
 
 
 def forget_ended() -> None:
-    """Sign this request out after another request deleted its session row."""
+    """Sign this request out, its session row ended: by it, or by another request."""
     session.clear()
     logout_user()
     g.pop("user_session", None)
@@ -240,9 +238,7 @@ def _commit_unless_ended() -> bool:
         db.session.commit()
     except (StaleDataError, ObjectDeletedError):
         db.session.rollback()
-        session.clear()
-        logout_user()
-        g.pop("user_session", None)
+        forget_ended()
         return False
     return True
 

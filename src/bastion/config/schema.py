@@ -11,6 +11,8 @@ from bastion.config.database import mask_database_url, parse_database_url
 from bastion.config.parsers import Parser
 
 PROFILES = ("development", "production", "testing")
+# Days audit events may be kept, for the setting and `bastion audit prune --days`.
+AUDIT_RETENTION_RANGE = (1, 3650)
 
 
 @dataclass(frozen=True)
@@ -223,7 +225,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "AUDIT_RETENTION_DAYS",
-        parsers.integer(1, 3650),
+        parsers.integer(*AUDIT_RETENTION_RANGE),
         90,
         "Days audit events are kept; `bastion audit prune` deletes older ones.",
     ),

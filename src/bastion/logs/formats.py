@@ -50,7 +50,10 @@ class UTCFormatter(logging.Formatter):
         )
         self.redact = redact or Redactor()
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    # logging.Formatter's own name for it, so the base class calls this one.
+    def formatTime(  # noqa: N802
+        self, record: logging.LogRecord, datefmt: str | None = None
+    ) -> str:
         return _utc_timestamp(record)
 
     def format(self, record: logging.LogRecord) -> str:

@@ -29,7 +29,6 @@ LAST_PAGE = 2000
 _USER_ID = re.compile(r"[0-9]{1,18}")
 # A pseudonym copied from the page, as bastion.logs.events.pseudonym writes them.
 _PSEUDONYM = re.compile(r"anon:[0-9a-f]{16}")
-_FILTERS = ("event", "user", "ip", "since", "until")
 # As the browser's picker sends them, and as typed in an address: a date alone, or
 # a date and time with T or a space between.
 _TIME_FORMATS = [
@@ -118,8 +117,12 @@ def audit():
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE + 1)
     ).all()
-    # Only the form's own fields go back into the paging links.
-    filters = {name: request.args[name] for name in _FILTERS if request.args.get(name)}
+    # Only the form's own filters go back into the paging links; the page is new.
+    filters = {
+        field.name: request.args[field.name]
+        for field in form
+        if field.name != "page" and request.args.get(field.name)
+    }
     pages = {
         "newer": page - 1 if page > 1 else None,
         "older": page + 1 if len(rows) > PAGE_SIZE and page < LAST_PAGE else None,
