@@ -14,6 +14,7 @@ from bastion.app.extensions import db, login_manager, migrate
 from bastion.app.models import LARGEST_ROW_ID, User
 from bastion.app.passwords import Passwords
 from bastion.app.sessions import init_sessions
+from bastion.app.users import account_named
 from bastion.config import Settings
 from bastion.database import engine_options, install_engine_hooks, prepare_sqlite_folder
 from bastion.extension import Bastion, load_settings_and_logging
@@ -69,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     _init_login(app)
     init_sessions(app)
     init_audit(app)
+    # So a sign-in refused as locked names the account, not only a hash of the name.
+    set_account_lookup(app, account_named)
     app.extensions["passwords"] = Passwords(settings)
     _register_blueprints(app)
     return app
@@ -100,10 +103,6 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from bastion.app import account, admin, auth, health, main
     from bastion.app.errors import register_error_handlers
-    from bastion.app.users import account_named
-
-    # So a sign-in refused as locked names the account, not only a hash of the name.
-    set_account_lookup(app, account_named)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(main.bp)

@@ -3,9 +3,15 @@
 import logging
 import re
 
-from bastion.app.auth.forms import USERNAME_HAS_LETTER, USERNAME_PATTERN
 from bastion.app.extensions import db
-from bastion.app.models import ROLE_ADMIN, USERNAME_MAX_LENGTH, User
+from bastion.app.models import (
+    ROLE_ADMIN,
+    USERNAME_HAS_LETTER,
+    USERNAME_MAX_LENGTH,
+    USERNAME_MIN_LENGTH,
+    USERNAME_PATTERN,
+    User,
+)
 from bastion.app.password_policy import password_problem
 from bastion.app.passwords import current_passwords
 from bastion.app.users import find_user
@@ -27,10 +33,13 @@ def account_exists(username: str) -> bool:
 def username_problem(username: str, new: bool) -> str | None:
     """Why ``username`` cannot name an admin (a ``new`` account's, or an existing
     one's), or None when it can."""
-    if not 3 <= len(username) <= USERNAME_MAX_LENGTH or not re.fullmatch(
-        USERNAME_PATTERN, username
+    if not USERNAME_MIN_LENGTH <= len(username) <= USERNAME_MAX_LENGTH or not (
+        re.fullmatch(USERNAME_PATTERN, username)
     ):
-        return "a username is 3 to 32 letters, digits, dots, underscores or hyphens."
+        return (
+            f"a username is {USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} letters, "
+            "digits, dots, underscores or hyphens."
+        )
     if new and not re.match(USERNAME_HAS_LETTER, username):
         return "a new username needs at least one letter."
     return None

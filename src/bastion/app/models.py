@@ -8,7 +8,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bastion.app.extensions import db
 
+USERNAME_MIN_LENGTH = 3
 USERNAME_MAX_LENGTH = 32
+USERNAME_PATTERN = r"[A-Za-z0-9._-]+"
+# New names need a letter: one of digits alone reads as a user id on the audit page,
+# and may pass for a card number, which the logs mask.
+USERNAME_HAS_LETTER = r"[^A-Za-z]*[A-Za-z]"
 # Ids are INTEGER columns: 32-bit on PostgreSQL, which refuses a larger number in a
 # query with an error (a 500) rather than finding no row.
 LARGEST_ROW_ID = 2**31 - 1

@@ -4,9 +4,13 @@ import re
 
 from sqlalchemy import select
 
-from bastion.app.auth.forms import USERNAME_PATTERN
 from bastion.app.extensions import db
-from bastion.app.models import USERNAME_MAX_LENGTH, User, username_matches
+from bastion.app.models import (
+    USERNAME_MAX_LENGTH,
+    USERNAME_PATTERN,
+    User,
+    username_matches,
+)
 
 
 def find_user(typed: str) -> User | None:

@@ -60,8 +60,14 @@ def _parsed(limits_text: str) -> tuple[RateLimitItem, ...]:
     return tuple(parse_many(limits_text))
 
 
-def enforce(limits_text: str, scope: str, key: str) -> None:
-    """Count one attempt against each limit; answer 429 when any is exceeded."""
+def enforce(
+    limits_text: str,
+    scope: str,
+    key: str,
+    on_exceeded: Callable[[str], None] | None = None,
+) -> None:
+    """Count one attempt against each limit; answer 429 when any is exceeded, after
+    recording it and calling ``on_exceeded(key)``."""
     limiter: FixedWindowRateLimiter = current_app.extensions[_EXTENSION]
     for limit in _parsed(limits_text):
         if not limiter.hit(limit, _PREFIX, scope, key):
@@ -69,8 +75,8 @@ def enforce(limits_text: str, scope: str, key: str) -> None:
             record_event(
                 "ratelimit.exceeded", scope=scope, limit=str(limit), path=request.path
             )
-            if scope == "sign-in-account":
-                _record_locked_sign_in(key)
+            if on_exceeded is not None:
+                on_exceeded(key)
             _abort_429(reset_at)
 
 
@@ -104,7 +110,12 @@ def sign_in_limits(view):
             enforce(settings.ratelimit_sign_in_per_ip, "sign-in-ip", client_address())
             # Case-folded, so "Alice" and "alice" share one allowance.
             account = request.form.get("username", "").strip().lower()[:64]
-            enforce(settings.ratelimit_sign_in_per_account, "sign-in-account", account)
+            enforce(
+                settings.ratelimit_sign_in_per_account,
+                "sign-in-account",
+                account,
+                on_exceeded=_record_locked_sign_in,
+            )
         return view(*args, **kwargs)
 
     return limited

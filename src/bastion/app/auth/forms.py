@@ -14,27 +14,24 @@ from wtforms.validators import (
 )
 
 from bastion.app.forms import TextForm
-from bastion.app.models import USERNAME_MAX_LENGTH
+from bastion.app.models import (
+    USERNAME_HAS_LETTER,
+    USERNAME_MAX_LENGTH,
+    USERNAME_MIN_LENGTH,
+    USERNAME_PATTERN,
+)
 from bastion.app.password_policy import PASSWORD_MAX_LENGTH, password_problem
 from bastion.context import current_settings
 
 # PASSWORD_MAX_LENGTH is listed because the sign-in view reads it from here.
 __all__ = [
     "PASSWORD_MAX_LENGTH",
-    "USERNAME_MIN_LENGTH",
-    "USERNAME_HAS_LETTER",
-    "USERNAME_PATTERN",
     "NEEDS_A_LETTER",
     "LoginForm",
     "RegisterForm",
     "new_password_validator",
 ]
 
-USERNAME_MIN_LENGTH = 3
-USERNAME_PATTERN = r"[A-Za-z0-9._-]+"
-# New names need a letter: one of digits alone reads as a user id on the audit page,
-# and may pass for a card number, which the logs mask.
-USERNAME_HAS_LETTER = r"[^A-Za-z]*[A-Za-z]"
 NEEDS_A_LETTER = "Use at least one letter."
 
 Validator = Callable[[TextForm, Field], None]
