@@ -91,3 +91,10 @@ def app(make_app) -> Flask:
 def client(app: Flask):
     """A test client for ``app``."""
     return app.test_client()
+
+
+@pytest.fixture
+def logged(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Capture Bastion's records at INFO and up."""
+    caplog.set_level(logging.INFO, logger="bastion")
+    return caplog

@@ -1,6 +1,5 @@
 """Events are safe to keep: masked in the table too, unforgeable, and flood-proof."""
 
-import logging
 import re
 import secrets
 import shlex
@@ -14,12 +13,6 @@ from bastion.logs.events import STORED_PER_ADDRESS, record_event
 from tests.helpers import csrf_token, events, login, register
 
 _OTHER_KEY = secrets.token_hex(32)
-
-
-@pytest.fixture
-def logged(caplog):
-    caplog.set_level(logging.INFO, logger="bastion")
-    return caplog
 
 
 def _stored(app, name: str) -> list[AuditEvent]:

@@ -58,13 +58,6 @@ def exercises(name: str):
     return mark
 
 
-@pytest.fixture
-def logged(caplog):
-    """Capture Bastion's records at INFO and up."""
-    caplog.set_level(logging.INFO, logger="bastion")
-    return caplog
-
-
 def _recorded_once(logged, app, name, response=None, *, user_id, username=None, **own):
     """Assert ``name`` was logged once, and stored once if audited, as documented."""
     _checked.append(name)

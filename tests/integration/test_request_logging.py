@@ -19,12 +19,6 @@ ID_HEADER = "X-Request-ID"
 JSON_KEYS = {"time", "level", "logger", "process", "message", "request_id"}
 
 
-@pytest.fixture
-def logged(caplog):
-    caplog.set_level(logging.INFO, logger="bastion")
-    return caplog
-
-
 def _access(caplog) -> list[logging.LogRecord]:
     return [record for record in caplog.records if record.name == "bastion.access"]
 

@@ -4,10 +4,8 @@ Each test lets a "parallel request" change the row at the moment the real one wo
 have: between this request reading the row and acting on it.
 """
 
-import logging
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import delete, event, select, update
 
 from bastion.app import sessions
@@ -21,12 +19,6 @@ from tests.helpers import (
     login,
     register,
 )
-
-
-@pytest.fixture
-def logged(caplog):
-    caplog.set_level(logging.INFO, logger="bastion")
-    return caplog
 
 
 def _meanwhile(statement) -> None:
